@@ -11,7 +11,7 @@ from .assessment import AssessmentResult, assess
 from .checks import policy_findings
 from .engine import IdentityClaim, IdentityRef, Quote, QuoteRequest, compute_quote
 from .errors import PolicyError, PolicyFileError, QuoteRefused, RuleMissing
-from .loader import load_policy, load_policy_file, policy_ids
+from .loader import load_policy, policy_ids
 from .model import Policy
 from .targets import Finding, targets_check
 

@@ -13,7 +13,7 @@ ZERO = Decimal("0")
 
 def to_decimal(value: object) -> Decimal:
     """Parse a money or percentage value; floats are refused because they are inexact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError(f'金额或比例不得写成浮点数（{value!r}），请写成字符串，例如 "350.00"')
     if isinstance(value, Decimal):
         return value
