@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal
 
 from .model import Policy, tier_name
 from .money import fmt_money, fmt_plain
@@ -147,7 +148,7 @@ def render(policy: Policy) -> str:
             text = (
                 f"{fmt_plain(score.fixed)}分"
                 if score.fixed is not None
-                else f"超过{fmt_plain(score.per_full_point_above or 0)}%每个百分点{fmt_plain(score.points or 0)}分"
+                else f"超过{fmt_plain(score.per_full_point_above or Decimal(0))}%每个百分点{fmt_plain(score.points or Decimal(0))}分"
             )
             out.append(f"  {band.label}：{text}")
     if policy.decisions:

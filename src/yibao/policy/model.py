@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .money import Money, Percent
-from .rules import TIER_NAMES, Model, NotApplicable, SubsidyRule
+from .rules import TIER_NAMES, FixedAmount, Model, NotApplicable, PercentOfStandard, SubsidyRule
 
 Population = Literal["resident", "university_student", "newborn"]
 POPULATION_NAMES: dict[str, str] = {
@@ -422,7 +422,24 @@ class Policy(Model):
             raise ValueError("集中缴费期起止颠倒")
         if self.assessment is not None:
             _check_bands(self.assessment)
+        self._amounts_add_up()
         return self
+
+    def _amounts_add_up(self) -> None:
+        resident = {1: self.standards.tier1, 2: self.standards.tier2}
+        student = {1: self.student.tier1, 2: self.student.tier2} if self.student else None
+        for identity in self.identities:
+            standards = student if identity.population == "university_student" else resident
+            for tier in (1, 2):
+                rule = identity.rule(tier)
+                if standards is None or not isinstance(rule, PercentOfStandard | FixedAmount):
+                    continue
+                standard = standards[tier]
+                if standard is not None and rule.subsidy(standards) > standard:
+                    raise ValueError(
+                        f"身份“{identity.label()}”{TIER_NAMES[tier]}资助{rule.subsidy(standards)}元"
+                        f"超过缴费标准{standard}元，数据不能相加"
+                    )
 
     def source_numbers(self) -> list[str]:
         return [s.number for s in self.sources]

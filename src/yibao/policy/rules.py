@@ -7,6 +7,7 @@ of a published row. A mismatch between the two is a finding, never a silent corr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -36,7 +37,7 @@ class Applied:
         return self.standard - self.subsidy
 
 
-Standards = dict[int, Decimal | None]
+Standards = Mapping[int, Decimal | None]
 
 
 def _need_standard(standard: Decimal | None, what: str) -> Decimal:

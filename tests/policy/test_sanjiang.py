@@ -1,0 +1,132 @@
+"""Sanjiang (三江街发〔2022〕139号): its target table, its assessment rule and the CLI over them."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from yibao.cli import main
+from yibao.policy import get_policy
+
+SANJIANG = "qijiang-sanjiang-2023"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(list(argv))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_sanjiang_target_table_has_no_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "targets", "check", "--policy", SANJIANG, "--json")
+    assert code == 0
+    assert out == {"findings": []}
+
+
+def test_sanjiang_targets_add_up_to_the_stated_totals() -> None:
+    targets = get_policy(SANJIANG).targets
+    assert len(targets.rows) == 24
+    assert sum(r.values["target"] for r in targets.rows) == 25920
+    assert sum(r.values["period_target"] for r in targets.rows) == 24624
+
+
+@pytest.mark.parametrize(
+    ("completion", "hardship", "score"),
+    [
+        ("96", "100", "0.0"),
+        ("96.99", "100", "0.0"),
+        ("97", "100", "0.1"),
+        ("97.5", "100", "0.1"),
+        ("98", "100", "0.2"),
+        ("100", "100", "0.4"),
+        ("95.99", "100", "-0.5"),
+        ("90", "100", "-0.5"),
+        ("89.99", "99.5", "-1.0"),
+        ("60", "0", "-1.0"),
+    ],
+)
+def test_sanjiang_assessment_scores(
+    capsys: pytest.CaptureFixture[str], completion: str, hardship: str, score: str
+) -> None:
+    code, out = run(
+        capsys,
+        "assess",
+        "--policy",
+        SANJIANG,
+        "--completion",
+        completion,
+        "--hardship",
+        hardship,
+        "--json",
+    )
+    assert code == 0
+    assert out["score"] == score
+
+
+@pytest.mark.parametrize(
+    ("completion", "hardship"),
+    [("97", "99"), ("96", "99.9"), ("90", "99"), ("93", "80"), ("89", "100"), ("50", "100")],
+)
+def test_cases_the_sanjiang_rule_does_not_cover_get_no_score(
+    capsys: pytest.CaptureFixture[str], completion: str, hardship: str
+) -> None:
+    code, out = run(
+        capsys,
+        "assess",
+        "--policy",
+        SANJIANG,
+        "--completion",
+        completion,
+        "--hardship",
+        hardship,
+        "--json",
+    )
+    assert code == 0
+    assert out["score"] is None
+    assert "未规定此情形" in out["reason"]
+
+
+def test_exactly_ninety_percent_belongs_to_the_ninety_and_above_band() -> None:
+    result = get_policy(SANJIANG).assess(completion=Decimal("90"), hardship=Decimal("100"))
+    assert result.band is not None and "90%以上" in result.band
+
+
+def test_quote_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        capsys,
+        "quote", "--policy", SANJIANG, "--paid-on", "2022-11-20", "--tier", "1",
+        "--identity", "低保对象", "--identity", "计划生育独子户", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert out["identity"] == {"code": None, "name": "低保对象"}
+    assert (out["standard"], out["subsidy"], out["personal"]) == ("350.00", "315.00", "35.00")
+    assert out["coverage_start"] is None and out["coverage_end"] is None
+    assert any("未规定待遇享受期" in note for note in out["notes"])
+    assert "三江街发〔2022〕139号 附件1" in out["sources"]
+    assert out["paid_on"] == "2022-11-20" and out["population"] == "resident" and out["tier"] == 1
+
+
+def test_a_refused_quote_exits_non_zero_with_an_error_object(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(
+        capsys,
+        "quote", "--policy", SANJIANG, "--paid-on", "2022-11-20", "--tier", "1",
+        "--identity", "民政在乡老复员军人", "--json",
+    )  # fmt: skip
+    assert code != 0
+    assert "一档" in out["error"] and "民政在乡老复员军人" in out["error"]
+
+
+def test_policy_show_prints_the_annex_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "show", SANJIANG]) == 0
+    text = capsys.readouterr().out
+    for expected in ("资助标准", "一档的90%", "315.00", "三河街社区", "25920", "考核办法"):
+        assert expected in text
+
+
+def test_policy_list_names_every_shipped_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "policy", "list", "--json")
+    assert code == 0
+    assert SANJIANG in [p["id"] for p in out]
