@@ -1,0 +1,263 @@
+"""Collectors, enrollments, payments (append-only) and cash remittances."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+from yibao.registry.models import District, Person, Township, Village
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Collector(models.Model):
+    """A user's working scope: villages for a collector, a township or a district for offices."""
+
+    class Role(models.TextChoices):
+        COLLECTOR = "collector", "村（社区）征收员"
+        TOWNSHIP = "township", "街道社保所"
+        DISTRICT = "district", "区医保局"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.PROTECT,
+        related_name="collector",
+    )
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.COLLECTOR)
+    villages = models.ManyToManyField(
+        Village, verbose_name="负责村（社区）", blank=True, related_name="collectors"
+    )
+    township = models.ForeignKey(
+        Township,
+        verbose_name="街道（镇）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        District,
+        verbose_name="区县",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "征收员"
+        verbose_name_plural = "征收员"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.user.get_full_name() or self.user.get_username()}（{self.get_role_display()}）"
+        )
+
+
+class Enrollment(models.Model):
+    """参保登记 of one person for one benefit year.
+
+    Amounts, applied identity and coverage come from the policy engine's quote; they are
+    re-quoted when paid (the payment date decides surcharge and coverage) and then frozen.
+    """
+
+    class Population(models.TextChoices):
+        RESIDENT = "resident", "城乡居民"
+        UNIVERSITY_STUDENT = "university_student", "在渝高校大学生"
+        NEWBORN = "newborn", "新生儿"
+
+    class Status(models.TextChoices):
+        UNPAID = "unpaid", "未缴费"
+        PAID = "paid", "已缴费"
+        DECEASED = "deceased", "已死亡（待核）"
+
+    person = models.ForeignKey(
+        Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    village = models.ForeignKey(
+        Village,
+        verbose_name="参保村（社区）",
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+    )
+    benefit_year = models.PositiveSmallIntegerField("待遇年度")
+    policy_id = models.CharField("政策", max_length=64)
+    tier = models.PositiveSmallIntegerField("档次", choices=[(1, "一档"), (2, "二档")])
+    population = models.CharField(
+        "人群", max_length=32, choices=Population.choices, default=Population.RESIDENT
+    )
+    identity_code = models.CharField("资助身份代码", max_length=32, blank=True)
+    identity_name = models.CharField("资助身份", max_length=64, blank=True)
+    standard = models.DecimalField("个人缴费标准", **MONEY)
+    subsidy = models.DecimalField("资助金额", **MONEY)
+    personal = models.DecimalField("个人实缴", **MONEY)
+    coverage_start = models.DateField("待遇享受起", null=True, blank=True)
+    coverage_end = models.DateField("待遇享受止", null=True, blank=True)
+    quoted_on = models.DateField("核定日期")
+    quote = models.JSONField("核定明细", default=dict, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.UNPAID)
+    paid_at = models.DateTimeField("缴费时间", null=True, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "参保登记"
+        verbose_name_plural = "参保登记"
+        ordering = ["benefit_year", "village_id", "id"]
+        constraints = [
+            # The last line against double enrollment, also across villages and under races.
+            models.UniqueConstraint(
+                fields=["person", "benefit_year"], name="enrollment_one_per_person_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(standard=models.F("subsidy") + models.F("personal")),
+                name="enrollment_standard_is_subsidy_plus_personal",
+            ),
+        ]
+        indexes = [models.Index(fields=["benefit_year", "village", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.benefit_year}年度 {self.get_tier_display()}"
+
+
+class PaymentQuerySet(models.QuerySet["Payment"]):
+    # Integrity guard: payments are corrected by a reversing entry, never edited or deleted.
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError("缴费记录不能修改，请冲正")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise TypeError("缴费记录不能删除，请冲正")
+
+
+class Payment(models.Model):
+    """缴费: append-only. A reversal is a new row with the negated amount and ``reverses`` set.
+
+    ``slot`` is the number of reversals of this enrollment before this payment; it is unique
+    per enrollment among non-reversal rows, so two payments for the same enrollment cannot
+    both commit even if two requests race past every check.
+    """
+
+    class Channel(models.TextChoices):
+        WECHAT = "wechat", "微信"
+        ALIPAY = "alipay", "支付宝"
+        YUKUAIBAN = "yukuaiban", "渝快办"
+        UNIONPAY = "unionpay", "云闪付"
+        CQRCB_APP = "cqrcb_app", "重庆农商行APP"
+        TAX_BUREAU = "tax_bureau", "电子税务局"
+        VILLAGE_POS = "village_pos", "村POS机"
+        CASH = "cash", "现金"
+        POST_OFFICE = "post_office", "邮政代缴"
+
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name="参保登记", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField("金额", **MONEY)
+    channel = models.CharField("缴费渠道", max_length=16, choices=Channel.choices)
+    receipt_number = models.CharField("票据号", max_length=64, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField("幂等键", max_length=64, unique=True, null=True, blank=True)
+    collector = models.ForeignKey(
+        Collector,
+        verbose_name="征收员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    paid_at = models.DateTimeField("缴费时间")
+    slot = models.PositiveIntegerField("缴费序次", default=0)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name="冲正原缴费",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
+    reason = models.CharField("冲正原因", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "缴费记录"
+        verbose_name_plural = "缴费记录"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "slot"],
+                condition=models.Q(reverses__isnull=True),
+                name="payment_one_per_enrollment_slot",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True, amount__gte=0)
+                | models.Q(reverses__isnull=False, amount__lte=0),
+                name="payment_sign_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["collector", "channel"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment.person} {self.amount} {self.get_channel_display()}"
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+    @property
+    def is_zero_declaration(self) -> bool:
+        """零申报: the person is fully subsidised and pays nothing."""
+        return self.reverses_id is None and self.amount == Decimal("0")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("缴费记录不能修改，请冲正")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("缴费记录不能删除，请冲正")
+
+
+class Remittance(models.Model):
+    """入库解缴: cash a collector hands to the bank. Cash on hand = cash taken - remitted."""
+
+    collector = models.ForeignKey(
+        Collector, verbose_name="征收员", on_delete=models.PROTECT, related_name="remittances"
+    )
+    amount = models.DecimalField("解缴金额", **MONEY)
+    remitted_at = models.DateTimeField("解缴时间")
+    bank = models.CharField("收款银行", max_length=64, blank=True)
+    slip_number = models.CharField("解缴凭证号", max_length=64, unique=True, null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "现金解缴"
+        verbose_name_plural = "现金解缴"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="remittance_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collector} {self.amount}"

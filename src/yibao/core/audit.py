@@ -1,0 +1,56 @@
+"""Writing the audit trail: every service write calls :func:`audit_record`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from .masking import MASK_FIELDS, mask_id_number
+from .models import AuditLog
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The concrete fields of ``instance`` as JSON-ready values, ID numbers masked."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if field.name in MASK_FIELDS:
+            value = mask_id_number(value)
+        data[field.attname] = _jsonable(value)
+    return data
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit entry; ``before``/``after`` are :func:`snapshot` dicts (or None)."""
+    user = actor if getattr(actor, "pk", None) is not None else None
+    return AuditLog.objects.create(
+        actor=user,
+        actor_name=getattr(user, "username", "") if user is not None else "system",
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        before=before,
+        after=after,
+    )

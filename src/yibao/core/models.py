@@ -1,0 +1,70 @@
+"""The append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit record through the application."""
+
+
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    # Integrity guard, not a business rule: the audit trail is append-only.
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("审计日志只能追加，不能修改")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("审计日志只能追加，不能删除")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("审计日志只能追加，不能修改")
+
+
+class AuditLog(models.Model):
+    """Who did what, when, to which record, with the record before and after (ID masked).
+
+    The table is append-only three times over: ``save()`` refuses an existing row,
+    ``delete()`` and the queryset's ``update()``/``delete()`` raise, and a database trigger
+    (PostgreSQL and SQLite, see migration 0002) aborts any UPDATE or DELETE.
+    """
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人用户名", max_length=150, blank=True)
+    action = models.CharField("操作", max_length=64, db_index=True)
+    object_type = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象编号", max_length=64, db_index=True)
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("审计日志只能追加，不能修改")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("审计日志只能追加，不能删除")

@@ -1,0 +1,121 @@
+"""Django settings for yibao.
+
+One setting picks the database: ``DATABASE_URL`` (dj-database-url syntax). Without it the
+embedded default is an SQLite file ``yibao.sqlite3`` in the data directory (``var/`` under the
+working directory, or ``YIBAO_DATA_DIR``), in WAL mode with IMMEDIATE transactions and a busy
+timeout so that concurrent writers wait for each other instead of failing.
+
+``YIBAO_TODAY`` (ISO date) fixes the campaign date, read only through ``yibao.core.clock``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+DATA_DIR = Path(os.environ.get("YIBAO_DATA_DIR", "var")).resolve()
+
+SECRET_KEY = os.environ.get("YIBAO_SECRET_KEY", "yibao-dev-insecure-secret-key-change-me")
+DEBUG = os.environ.get("YIBAO_DEBUG", "") == "1"
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("YIBAO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "yibao.core",
+    "yibao.registry",
+    "yibao.collection",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "yibao.urls"
+WSGI_APPLICATION = "yibao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+
+SQLITE_TIMEOUT_SECONDS = 30
+SQLITE_INIT_COMMAND = (
+    "PRAGMA journal_mode=WAL;"
+    f"PRAGMA busy_timeout={SQLITE_TIMEOUT_SECONDS * 1000};"
+    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA foreign_keys=ON;"
+)
+
+
+def _database(url: str | None) -> dict[str, Any]:
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'yibao.sqlite3'}"
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        options = config.setdefault("OPTIONS", {})
+        # IMMEDIATE: a transaction takes the write lock when it begins, so two writers queue
+        # on the busy timeout rather than one failing half-way with "database is locked".
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", SQLITE_TIMEOUT_SECONDS)
+        options.setdefault("init_command", SQLITE_INIT_COMMAND)
+        # Tests run on a file (not :memory:) so that threads share one database; one file per
+        # process so that two test runs in the same checkout do not collide.
+        config.setdefault("TEST", {}).setdefault(
+            "NAME", str(Path(tempfile.gettempdir()) / f"yibao-test-{os.getpid()}.sqlite3")
+        )
+    return config
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- locale and time ------------------------------------------------------------------------
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# Campaign date (ISO, e.g. 2022-12-05) for demos and tests on past benefit years; unset in
+# production, where the date is the real one. Read through yibao.core.clock.today().
+YIBAO_TODAY = os.environ.get("YIBAO_TODAY") or None
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"yibao": {"handlers": ["console"], "level": "INFO"}},
+}

@@ -1,0 +1,8 @@
+"""URL configuration; the web and API layers add their routes here."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
