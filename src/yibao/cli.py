@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -19,9 +21,8 @@ from yibao.policy import (
 )
 from yibao.policy.display import render, table
 
-
-class UsageError(Exception):
-    """Bad input on the command line, said in Chinese."""
+# Commands backed by the ledger (Django); each module exposes ``register(subparsers)``.
+LEDGER_COMMANDS = ("yibao.manage_cli", "yibao.transfer.cli", "yibao.demo.cli")
 
 
 def _date(text: str) -> date:
@@ -196,12 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_assess)
 
-    try:
-        from yibao import manage_cli
-    except ImportError:
-        manage_cli = None  # type: ignore[assignment]
-    if manage_cli is not None:
-        manage_cli.register(sub)
+    for module_name in LEDGER_COMMANDS:
+        if importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).register(sub)
     return parser
 
 
