@@ -152,6 +152,14 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _present(module_name: str) -> bool:
+    """Whether a command module is installed (an error inside a present module is not hidden)."""
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yibao", description="城乡居民基本医疗保险参保征缴")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -198,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_assess)
 
     for module_name in LEDGER_COMMANDS:
-        if importlib.util.find_spec(module_name) is not None:
+        if _present(module_name):
             importlib.import_module(module_name).register(sub)
     return parser
 
