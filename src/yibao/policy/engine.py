@@ -275,6 +275,8 @@ def _check_payment_day(
             opens_on=collection.opens_on.isoformat(),
         )
     trace.cite(collection.period_cite)
+    if collection.opens_on is None and paid_on < date(policy.benefit_year, 1, 1):
+        trace.notes.append("本政策未规定集中缴费期起始日，未据此拒收")
     last = collection.last_payment_day
     if last is None:
         if paid_on > collection.period_end:
