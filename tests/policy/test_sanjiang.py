@@ -130,3 +130,16 @@ def test_policy_list_names_every_shipped_policy(capsys: pytest.CaptureFixture[st
     code, out = run(capsys, "policy", "list", "--json")
     assert code == 0
     assert SANJIANG in [p["id"] for p in out]
+
+
+def test_a_grouped_row_is_found_by_each_name_and_by_the_whole_printed_name() -> None:
+    from datetime import date
+
+    from yibao.policy import IdentityClaim, QuoteRequest
+
+    engine = get_policy(SANJIANG)
+    printed = "返贫致贫人口、脱贫不稳定户、边缘易致贫户、突发严重困难户"
+    for key in [printed, *printed.split("、")]:
+        quote = engine.quote(QuoteRequest(date(2022, 11, 1), 1, (IdentityClaim(key),)))
+        assert quote.identity is not None and quote.identity.name == key
+        assert quote.subsidy == Decimal("245")

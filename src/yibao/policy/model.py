@@ -446,7 +446,7 @@ class Policy(Model):
 
     def identity(self, key: str) -> Identity | None:
         for identity in self.identities:
-            if identity.code == key or key in identity.names:
+            if identity.code == key or key in identity.names or key == identity.printed:
                 return identity
         return None
 
