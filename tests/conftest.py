@@ -1,19 +1,6 @@
-"""pytest-django configuration shared by every test directory.
+"""Shared test configuration.
 
-Django is configured for all tests (``yibao.settings`` unless DJANGO_SETTINGS_MODULE says
-otherwise) so that tests/records can use pytest-django's database fixtures; the policy
-tests use no database.
+pytest-django reads ``DJANGO_SETTINGS_MODULE = "yibao.settings"`` from pyproject.toml and
+sets Django up before any conftest is imported; tests/records uses the database, the
+policy tests do not.
 """
-
-import os
-
-import django
-import pytest
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yibao.settings")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-django's own (trylast) pytest_configure then finds Django ready and blocks
-    # database access outside tests that ask for it.
-    django.setup()
