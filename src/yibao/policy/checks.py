@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Policy, tier_name
+from .model import POPULATION_NAMES, Policy, tier_name
 from .money import fmt_money
 from .rules import PercentOfStandard, PublishedRow
 from .targets import Finding
@@ -26,6 +26,24 @@ def policy_findings(policy: Policy) -> list[Finding]:
             if isinstance(rule, PublishedRow):
                 for message in rule.findings(standards[tier], standards):
                     found.append(Finding("warning", None, f"{where}：{message}（{identity.cite}）"))
+                if (
+                    standards[tier] is None
+                    and rule.subsidy is not None
+                    and rule.personal is not None
+                ):
+                    # No standard for this population (e.g. students in a year without one):
+                    # say what the row adds up to instead of staying silent.
+                    found.append(
+                        Finding(
+                            "warning",
+                            None,
+                            f"{where}：附表资助{fmt_money(rule.subsidy)}元+个人实缴"
+                            f"{fmt_money(rule.personal)}元={fmt_money(rule.subsidy + rule.personal)}元，"
+                            f"本政策未规定{POPULATION_NAMES[identity.population]}{tier_name(tier)}"
+                            f"个人缴费标准，无法核对（城乡居民{tier_name(tier)}为"
+                            f"{fmt_money(resident[tier])}元）（{identity.cite}）",
+                        )
+                    )
             city = percents.get(identity.city_category or "")
             subsidy = rule.subsidy if isinstance(rule, PublishedRow) else None
             if city is not None and subsidy is not None:
