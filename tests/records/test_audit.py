@@ -1,0 +1,82 @@
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from yibao.collection.services import payment_record, payment_reverse
+from yibao.core.models import AppendOnlyError, AuditLog
+from yibao.registry.services import person_register
+
+from . import factories as f
+
+
+@pytest.fixture
+def entry(town):
+    person = person_register(
+        actor=town.sanhe_collector, hukou_village=town.sanhe, id_number=f.id_number(), name="审计"
+    )
+    return AuditLog.objects.get(action="person.register", object_id=str(person.pk))
+
+
+def test_every_write_records_who_what_and_the_record_before_and_after(town):
+    person = f.person(town.sanhe)
+    payment = payment_record(
+        actor=town.sanhe_collector,
+        person=person,
+        policy_id=f.POLICY,
+        tier=1,
+        amount=Decimal("350"),
+        channel="cash",
+    )
+    payment_reverse(actor=town.office, payment=payment, reason="收错")
+    entries = list(AuditLog.objects.order_by("id"))
+    assert [e.action for e in entries] == [
+        "enrollment.create",
+        "enrollment.pay",
+        "payment.record",
+        "payment.reverse",
+        "enrollment.unpay",
+    ]
+    pay_entry = entries[1]
+    assert pay_entry.actor == town.sanhe_collector and pay_entry.actor_name == "sanhe"
+    assert pay_entry.before["status"] == "unpaid" and pay_entry.after["status"] == "paid"
+    assert entries[3].actor == town.office
+    assert Decimal(entries[3].before["amount"]) == Decimal("350")
+    assert Decimal(entries[3].after["amount"]) == Decimal("-350")
+
+
+def test_audit_records_mask_id_numbers(town, entry):
+    assert "********" in entry.after["id_number"]
+    full = f.id_number()
+    person_register(actor=town.office, hukou_village=town.sanhe, id_number=full, name="全号")
+    latest = AuditLog.objects.latest("id")
+    assert full not in str(latest.after)
+    assert latest.after["id_number"] == full[:6] + "********" + full[-4:]
+
+
+def test_an_audit_record_cannot_be_changed_through_the_model(entry):
+    entry.action = "tampered"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+
+
+def test_an_audit_record_cannot_be_changed_through_a_queryset(entry):
+    with pytest.raises(AppendOnlyError):
+        AuditLog.objects.filter(pk=entry.pk).update(action="tampered")
+    with pytest.raises(AppendOnlyError):
+        AuditLog.objects.all().delete()
+    assert AuditLog.objects.get(pk=entry.pk).action == "person.register"
+
+
+def test_the_database_refuses_a_raw_update_of_the_audit_table(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditlog SET action = %s WHERE id = %s", ["x", entry.pk])
+    assert AuditLog.objects.get(pk=entry.pk).action == "person.register"
+
+
+def test_the_database_refuses_a_raw_delete_from_the_audit_table(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [entry.pk])
+    assert AuditLog.objects.filter(pk=entry.pk).exists()
