@@ -338,6 +338,7 @@ def _select_identity(
     if not resolved:
         return None
     tier = request.tier
+    _check_priority_lists(policy, resolved)
     candidates: list[_Candidate] = []
     reasons: list[str] = []
     for identity, claim in resolved:
@@ -359,10 +360,39 @@ def _select_identity(
     return chosen
 
 
+def _check_priority_lists(policy: Policy, resolved: list[tuple[Identity, IdentityClaim]]) -> None:
+    """A person holding several identities, one of them outside the stated order, is refused.
+
+    Checked on every identity held, before any is set aside (another population, a window,
+    a certification date): the order does not say where the unlisted one stands.
+    """
+    rule = policy.multi_identity
+    if rule.rule != "priority" or len(resolved) < 2:
+        return
+    listed = {key for group in rule.order for key in group}
+    unlisted = [identity.label() for identity, _ in resolved if identity.key not in listed]
+    if unlisted:
+        raise QuoteRefused(
+            f"多重身份认定顺序（{rule.cite}）未列入“{'、'.join(unlisted)}”，文件未规定其先后，无法确定适用身份",
+            code="identity_order_missing",
+        )
+
+
 def _apply_multi_rule(policy: Policy, candidates: list[_Candidate], trace: _Trace) -> _Candidate:
     rule = policy.multi_identity
     trace.cite(rule.cite)
     if rule.rule == "priority":
+        paying = [c for c in candidates if c.applied.subsidy > ZERO]
+        if paying and len(paying) < len(candidates):
+            # 本档“不予资助”的身份不排在能获资助的身份之前：否则多一个身份反而少得资助，与就高相反。
+            trace.notes.extend(
+                f"未适用：身份“{c.identity.label()}”本档不予资助，按其余身份认定"
+                for c in candidates
+                if c not in paying
+            )
+            candidates = paying
+            if len(candidates) == 1:
+                return candidates[0]
         group_of = {key: g for g, group in enumerate(rule.order) for key in group}
         unlisted = [c.identity.label() for c in candidates if c.identity.key not in group_of]
         if unlisted:
