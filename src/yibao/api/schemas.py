@@ -1,0 +1,362 @@
+"""Request and response shapes: money as two-decimal strings, dates ISO, times with +08:00."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import AwareDatetime, PlainSerializer, WithJsonSchema
+
+CENT = Decimal("0.01")
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda v: str(v.quantize(CENT)), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["380.00"]}),
+]
+"""Yuan with two decimals, as a string: ``"380.00"``."""
+
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda v: timezone.localtime(v).isoformat(timespec="seconds"), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""An aware timestamp shown in Asia/Shanghai: ``2022-12-05T10:00:00+08:00``."""
+
+MoneyIn = Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$", examples=["380.00"])]
+IdType = Literal["resident_id", "residence_permit", "hkmt_residence_permit", "foreign_permanent"]
+Sex = Literal["male", "female"]
+Tier = Literal[1, 2]
+Population = Literal["resident", "university_student", "newborn"]
+Channel = Literal[
+    "wechat",
+    "alipay",
+    "yukuaiban",
+    "unionpay",
+    "cqrcb_app",
+    "tax_bureau",
+    "village_pos",
+    "cash",
+    "post_office",
+]
+NonBlank = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class VillageOut(Schema):
+    id: int
+    name: str
+    code: str | None
+    township: str
+
+    @staticmethod
+    def resolve_township(obj: Any) -> str:
+        return obj.township.name
+
+
+class VillageRef(Schema):
+    id: int
+    name: str
+
+
+class Me(Schema):
+    username: str
+    name: str
+    role: str | None
+    villages: list[VillageRef]
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+class PersonListItem(Schema):
+    """A person as lists show them: the ID number masked."""
+
+    id: int
+    name: str
+    masked_id_number: str
+    sex: Sex
+    birth_date: dt.date
+    phone: str
+    hukou_village: VillageRef
+    residence_village: VillageRef | None
+    household_id: int | None
+    status: Literal["alive", "deceased"]
+    deceased_on: dt.date | None
+
+
+class IdentityTagOut(Schema):
+    id: int
+    person_id: int
+    category_key: str
+    category_name: str
+    department: str
+    source_list: str
+    source_batch: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    certified_on: dt.date | None
+    created_at: Timestamp
+
+
+class EnrollmentOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    masked_id_number: str
+    village: VillageRef
+    benefit_year: int
+    policy: str = Field(alias="policy_id")
+    tier: int
+    population: str
+    identity_code: str
+    identity_name: str
+    standard: Money
+    subsidy: Money
+    personal: Money
+    coverage_start: dt.date | None
+    coverage_end: dt.date | None
+    quoted_on: dt.date
+    status: Literal["unpaid", "paid", "deceased"]
+    status_name: str
+    paid_at: Timestamp | None
+
+    @staticmethod
+    def resolve_person_name(obj: Any) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_masked_id_number(obj: Any) -> str:
+        return obj.person.masked_id_number
+
+    @staticmethod
+    def resolve_status_name(obj: Any) -> str:
+        return obj.get_status_display()
+
+
+class PersonDetail(PersonListItem):
+    """One person: the full ID number, identity tags and enrollments."""
+
+    id_type: IdType
+    id_number: str
+    id_warnings: list[str]
+    relation_to_head: str
+    identity_tags: list[IdentityTagOut]
+    enrollments: list[EnrollmentOut]
+
+    @staticmethod
+    def resolve_identity_tags(obj: Any) -> list[Any]:
+        return list(obj.identity_tags.all())
+
+    @staticmethod
+    def resolve_enrollments(obj: Any) -> list[Any]:
+        return list(obj.enrollments.select_related("person", "village"))
+
+
+class PersonIn(Schema):
+    """A person as written in the register book; sex and birth date come from the ID."""
+
+    id_number: Annotated[str, Field(min_length=1, max_length=32)]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    id_type: IdType = "resident_id"
+    phone: Annotated[str, Field(max_length=32)] = ""
+    relation_to_head: Annotated[str, Field(max_length=16)] = ""
+    residence_village_id: int | None = None
+    sex: Sex | None = None
+    birth_date: dt.date | None = None
+
+
+class PersonRegisterIn(PersonIn):
+    village_id: int = Field(description="户籍村（社区）")
+
+
+class HouseholdIn(Schema):
+    village_id: int
+    number: Annotated[str, Field(max_length=32)] | None = None
+    address: Annotated[str, Field(max_length=200)] = ""
+    head: PersonIn
+    members: list[PersonIn] = []
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str | None
+    address: str
+    village: VillageRef
+    head_id: int | None
+    members: list[PersonListItem]
+
+    @staticmethod
+    def resolve_members(obj: Any) -> list[Any]:
+        return list(obj.members.select_related("hukou_village", "residence_village"))
+
+
+class IdentityTagIn(Schema):
+    category_key: NonBlank = Field(description="政策文件中的类别代码或名称，如 101 或 低保对象")
+    department: NonBlank = Field(description="认定部门")
+    category_name: Annotated[str, Field(max_length=64)] = ""
+    source_list: Annotated[str, Field(max_length=100)] = ""
+    source_batch: Annotated[str, Field(max_length=64)] = ""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    certified_on: dt.date | None = None
+
+
+# --- collection ----------------------------------------------------------------------------
+
+
+class EnrollmentIn(Schema):
+    person_id: int
+    policy: NonBlank = Field(examples=["qijiang-sanjiang-2023"])
+    tier: Tier
+    population: Population = "resident"
+
+
+class TierIn(Schema):
+    tier: Tier
+
+
+class PaymentIn(Schema):
+    """A payment; enrolls the person in the same transaction when not yet enrolled."""
+
+    person_id: int
+    policy: NonBlank = Field(examples=["qijiang-sanjiang-2023"])
+    tier: Tier
+    amount: MoneyIn
+    channel: Channel
+    paid_at: AwareDatetime | None = Field(None, description="缺省为当前时间")
+    receipt_number: Annotated[str, Field(max_length=64)] | None = None
+    population: Population = "resident"
+
+
+class PaymentOut(Schema):
+    id: int
+    enrollment_id: int
+    person_id: int
+    person_name: str
+    masked_id_number: str
+    benefit_year: int
+    amount: Money
+    channel: Channel
+    channel_name: str
+    receipt_number: str | None
+    collector: str
+    paid_at: Timestamp
+    recorded_at: Timestamp
+    zero_declaration: bool
+    reverses_id: int | None
+    reason: str
+
+    @staticmethod
+    def resolve_person_id(obj: Any) -> int:
+        return obj.enrollment.person_id
+
+    @staticmethod
+    def resolve_person_name(obj: Any) -> str:
+        return obj.enrollment.person.name
+
+    @staticmethod
+    def resolve_masked_id_number(obj: Any) -> str:
+        return obj.enrollment.person.masked_id_number
+
+    @staticmethod
+    def resolve_benefit_year(obj: Any) -> int:
+        return obj.enrollment.benefit_year
+
+    @staticmethod
+    def resolve_channel_name(obj: Any) -> str:
+        return obj.get_channel_display()
+
+    @staticmethod
+    def resolve_collector(obj: Any) -> str:
+        return str(obj.collector) if obj.collector_id else ""
+
+    @staticmethod
+    def resolve_zero_declaration(obj: Any) -> bool:
+        return obj.is_zero_declaration
+
+
+class ReversalIn(Schema):
+    reason: NonBlank = Field(description="冲正原因")
+
+
+# --- quotes and ledger ---------------------------------------------------------------------
+
+
+class IdentityClaimIn(Schema):
+    key: NonBlank = Field(description="身份代码或名称，如 101 或 低保对象")
+    certified_on: dt.date | None = None
+
+
+class QuoteIn(Schema):
+    """The same question as ``yibao quote``."""
+
+    policy: NonBlank = Field(examples=["qijiang-sanjiang-2023"])
+    paid_on: dt.date
+    tier: Tier
+    identities: list[IdentityClaimIn] = []
+    population: Population = "resident"
+    birth_date: dt.date | None = None
+    graduating: bool = False
+    employee_insurance_ended_on: dt.date | None = None
+    continuous_insured_years: Annotated[int, Field(ge=0)] | None = None
+
+
+class IdentityRefOut(Schema):
+    code: str | None
+    name: str
+
+
+class QuoteOut(Schema):
+    """The policy engine's quote, field for field as ``yibao quote --json`` prints it."""
+
+    policy: str
+    tier: int
+    population: str
+    paid_on: dt.date
+    identity: IdentityRefOut | None
+    standard: Money
+    subsidy: Money
+    personal: Money
+    surcharge: Money
+    zero_declaration: bool
+    coverage_start: dt.date | None
+    coverage_end: dt.date | None
+    notes: list[str]
+    sources: list[str]
+
+
+class LedgerRowOut(Schema):
+    person_id: int
+    name: str
+    masked_id_number: str
+    phone: str
+    household: str
+    status: str
+    tier: int | None
+    identity: str
+    standard: Money | None
+    subsidy: Money | None
+    personal: Money | None
+    paid: Money
+    channel: str
+    paid_at: Timestamp | None
+    coverage_start: dt.date | None
+    coverage_end: dt.date | None
+    zero_declaration: bool
+
+
+class TotalsOut(Schema):
+    enrolled: int
+    paid: int
+    zero_declarations: int
+    amount: Money
+
+
+class LedgerOut(Schema):
+    village: VillageRef
+    benefit_year: int
+    totals: TotalsOut
+    rows: list[LedgerRowOut]

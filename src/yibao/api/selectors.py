@@ -1,0 +1,47 @@
+"""Two reads the ledger's selectors do not offer (yet); both build on scoped querysets.
+
+Candidates to move into ``registry.selectors`` / ``collection.selectors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from yibao.collection.models import Enrollment, Payment
+from yibao.registry.models import Person, Village
+from yibao.registry.selectors import person_list
+
+
+def person_list_by_payment(
+    *,
+    actor: Any,
+    village: Village | None = None,
+    search: str = "",
+    benefit_year: int | None = None,
+    paid: bool | None = None,
+) -> QuerySet[Person]:
+    """:func:`~yibao.registry.selectors.person_list`, narrowed to who has (not) paid for
+    ``benefit_year``; "not paid" includes those not enrolled at all."""
+    queryset = person_list(actor=actor, village=village, search=search)
+    if paid is None or benefit_year is None:
+        return queryset
+    paid_ids = Enrollment.objects.filter(
+        benefit_year=benefit_year, status=Enrollment.Status.PAID
+    ).values("person_id")
+    return queryset.filter(pk__in=paid_ids) if paid else queryset.exclude(pk__in=paid_ids)
+
+
+def payment_key_used(*, receipt_number: str | None, idempotency_key: str | None) -> bool:
+    """Whether a payment already carries this receipt number or idempotency key.
+
+    Only decides 200 (a retry answered with the first payment) against 201 (a new payment);
+    :func:`~yibao.collection.services.payment_record` itself guarantees there is one payment.
+    """
+    condition = Q()
+    if receipt_number:
+        condition |= Q(receipt_number=receipt_number)
+    if idempotency_key:
+        condition |= Q(idempotency_key=idempotency_key)
+    return bool(condition) and Payment.objects.filter(condition).exists()
