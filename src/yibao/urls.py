@@ -5,4 +5,5 @@ from django.urls import path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", ("yibao.api.urls", "ninja", "api-v1")),  # REST API: src/yibao/api
 ]
