@@ -1,0 +1,803 @@
+"""Importing households and persons from a clerk's sheet (.xlsx/.xls/.csv).
+
+:func:`persons_import` reads the file (:mod:`yibao.transfer.reading`), checks every row
+with the registry's rules (ID number by :func:`yibao.registry.idnumbers.parse_id_number`,
+duplicates in the file and in the database, unknown or out-of-scope villages, households
+without a head, ...) and reports each rejected row with its row number, masked ID number,
+name and a reason in Chinese.
+
+All or nothing by default: one bad row and nothing is written. With
+``import_good_rows=True`` the good rows are written in one transaction and the bad ones
+reported. A person whose ID number is already registered under the same name is reported
+as already present and skipped, so importing the same file twice creates no duplicates.
+
+Writes go through the registry services (``household_register``, ``person_register``,
+``identity_tag_add``), which check scope again, audit every record and refuse anything the
+pre-check missed (a concurrent import, for instance).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from yibao.core import clock
+from yibao.core.access import villages_in_scope
+from yibao.core.errors import ApplicationError
+from yibao.core.masking import mask_id_number
+from yibao.core.models import AuditLog
+from yibao.policy import PolicyError, get_policy
+from yibao.registry.idnumbers import normalise, parse_id_number
+from yibao.registry.models import Household, Person, Village
+from yibao.registry.services import (
+    PersonData,
+    household_register,
+    identity_tag_add,
+    person_register,
+)
+
+from .reading import Table, read_table
+
+Progress = Callable[[str, int, int], None]
+
+QUERY_CHUNK = 500
+HEAD_RELATIONS = frozenset({"户主", "本人", "本人（户主）", "户主本人"})
+ID_TYPES = {
+    "": Person.IdType.RESIDENT_ID,
+    "居民身份证": Person.IdType.RESIDENT_ID,
+    "身份证": Person.IdType.RESIDENT_ID,
+    "二代身份证": Person.IdType.RESIDENT_ID,
+    "居住证": Person.IdType.RESIDENCE_PERMIT,
+    "港澳台居民居住证": Person.IdType.HKMT_RESIDENCE_PERMIT,
+    "港澳居民居住证": Person.IdType.HKMT_RESIDENCE_PERMIT,
+    "台湾居民居住证": Person.IdType.HKMT_RESIDENCE_PERMIT,
+    "外国人永久居留身份证": Person.IdType.FOREIGN_PERMANENT,
+    "外国人永久居留证": Person.IdType.FOREIGN_PERMANENT,
+}
+SEXES = {"男": Person.Sex.MALE, "男性": Person.Sex.MALE, "女": Person.Sex.FEMALE}
+SEXES["女性"] = Person.Sex.FEMALE
+_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_DATE_PARTS = re.compile(r"^(\d{4})\D{0,2}(\d{1,2})\D{0,2}(\d{1,2})\D?$")
+_PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowReport:
+    """One row of the report: where it is, whom it concerns (ID masked) and why."""
+
+    row: int
+    masked_id_number: str
+    name: str
+    reason: str
+    code: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "id_number": self.masked_id_number,
+            "name": self.name,
+            "reason": self.reason,
+            "code": self.code,
+        }
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did. ``committed`` says whether anything was written."""
+
+    source: str
+    kind: str
+    encoding: str | None
+    sheet: str | None
+    header_row: int
+    columns: dict[str, str]
+    rows_read: int
+    import_good_rows: bool
+    committed: bool = False
+    persons_created: int = 0
+    households_created: int = 0
+    identity_tags_added: int = 0
+    rejected: list[RowReport] = field(default_factory=list)
+    already_present: list[RowReport] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        """One Chinese sentence for the clerk."""
+        head = f"{self.source}：共{self.rows_read}行"
+        if self.rejected and not self.committed:
+            return (
+                f"{head}，{len(self.rejected)}行有误，全部未导入；请改正后重新导入，"
+                "或选择只导入无误的行"
+            )
+        parts = [f"新登记{self.persons_created}人（{self.households_created}户）"]
+        if self.already_present:
+            parts.append(f"{len(self.already_present)}人此前已登记，未重复导入")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)}行有误未导入")
+        return head + "，" + "，".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+            "columns": self.columns,
+            "ignored_columns": self.ignored_columns,
+            "rows_read": self.rows_read,
+            "import_good_rows": self.import_good_rows,
+            "committed": self.committed,
+            "persons_created": self.persons_created,
+            "households_created": self.households_created,
+            "identity_tags_added": self.identity_tags_added,
+            "summary": self.summary(),
+            "rejected": [r.to_dict() for r in self.rejected],
+            "already_present": [r.to_dict() for r in self.already_present],
+        }
+
+
+# --- rows -------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Row:
+    number: int
+    id_number: str = ""
+    name: str = ""
+    id_type: str = Person.IdType.RESIDENT_ID
+    sex: str | None = None
+    birth_date: dt.date | None = None
+    phone: str = ""
+    hukou_village: Village | None = None
+    residence_village: Village | None = None
+    relation: str = ""
+    household_number: str = ""
+    head_id_number: str = ""
+    address: str = ""
+    identity: str = ""
+    department: str = ""
+    error: tuple[str, str] | None = None  # (code, reason)
+    existing: Person | None = None  # registered under the same name: skipped
+
+    def reject(self, code: str, reason: str) -> None:
+        if self.error is None:
+            self.error = (code, reason)
+
+    @property
+    def is_head(self) -> bool:
+        return self.relation in HEAD_RELATIONS or (
+            bool(self.head_id_number) and self.head_id_number == self.id_number
+        )
+
+    def report(self, code: str, reason: str) -> RowReport:
+        return RowReport(self.number, mask_id_number(self.id_number), self.name, reason, code)
+
+    def person_data(self) -> PersonData:
+        return PersonData(
+            id_number=self.id_number,
+            name=self.name,
+            id_type=self.id_type,
+            phone=self.phone,
+            relation_to_head=self.relation,
+            residence_village=self.residence_village,
+            sex=self.sex,
+            birth_date=self.birth_date,
+        )
+
+
+def _text(value: Any) -> str:
+    """A cell as text: integral numbers without ``.0``, dates as ISO, Excel's ``'``/``="…"``
+    text markers removed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).replace("\u3000", " ").strip()
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1]
+    return text.lstrip("'\t").strip()
+
+
+def _id_text(value: Any) -> tuple[str, str | None]:
+    """The ID number of a cell, or a reason why the sheet has lost it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if abs(value) >= 1e15:
+            return (
+                str(int(value)),
+                "证件号码以数字格式保存，Excel 只保留15位有效数字，末几位已丢失；"
+                "请把该列设为文本后重新录入",
+            )
+    text = normalise(_text(value))
+    if _SCIENTIFIC.match(text):
+        return (
+            text,
+            "证件号码被存成了科学计数法（如5.00222E+17），末几位已丢失；请把该列设为文本后重新录入",
+        )
+    return text, None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    match = _DATE_PARTS.match(text) or (
+        re.match(r"^(\d{4})(\d{2})(\d{2})$", text) if len(text) == 8 else None
+    )
+    if match is None:
+        raise ValueError(text)
+    return dt.date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _village_key(text: str) -> str:
+    return text.translate(_PARENS)
+
+
+class _Villages:
+    """Resolves a village written by a clerk (name, code, or township + name) in scope."""
+
+    def __init__(self, actor: Any) -> None:
+        self.scope = set(villages_in_scope(actor).values_list("pk", flat=True))
+        self.by_key: dict[str, list[Village]] = {}
+        for village in Village.objects.select_related("township"):
+            keys = {village.name, village.township.name + village.name}
+            if village.code:
+                keys.add(village.code)
+            for key in keys:
+                self.by_key.setdefault(_village_key(key), []).append(village)
+        self._cache: dict[str, tuple[Village | None, str | None]] = {}
+
+    def resolve(self, text: str, *, need_scope: bool) -> tuple[Village | None, str | None]:
+        """(village, None) or (None, reason)."""
+        cache_key = f"{need_scope}:{text}"
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._resolve(text, need_scope=need_scope)
+        return self._cache[cache_key]
+
+    def _resolve(self, text: str, *, need_scope: bool) -> tuple[Village | None, str | None]:
+        candidates = self.by_key.get(_village_key(text), [])
+        if not candidates:
+            return None, f"未知的村（社区）“{text}”：系统中没有这个村（社区）的名称或代码"
+        mine = [v for v in candidates if v.pk in self.scope]
+        if len(mine) == 1:
+            return mine[0], None
+        if len(mine) > 1 or (len(candidates) > 1 and not need_scope):
+            towns = "、".join(sorted({v.township.name for v in (mine or candidates)}))
+            return None, f"村（社区）“{text}”在{towns}都有，请写明街道（镇）或区划代码"
+        if need_scope:
+            return None, f"“{text}”不在您负责的村（社区）范围内，不能在此登记"
+        return candidates[0], None
+
+
+def village_resolve(*, actor: Any, text: str) -> Village:
+    """The village ``text`` (name, code, or township + name) within ``actor``'s scope."""
+    village, reason = _Villages(actor).resolve(text.strip(), need_scope=True)
+    if village is None:
+        raise ApplicationError("unknown_village", reason or "", village=text)
+    return village
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def _parse_row(
+    table: Table,
+    number: int,
+    cells: list[Any],
+    *,
+    villages: _Villages,
+    default_village: Village | None,
+    identity_known: Callable[[str], bool] | None,
+    today: dt.date,
+) -> _Row | None:
+    get = table.value
+    raw_id = get(cells, "id_number")
+    name = _text(get(cells, "name"))
+    id_number, id_problem = _id_text(raw_id)
+    if not id_number and not name:
+        return None  # an empty line, or a note under the table
+    row = _Row(number=number, id_number=id_number, name=name)
+    row.phone = _text(get(cells, "phone")).replace(" ", "")
+    row.relation = _text(get(cells, "relation")).translate(_PARENS)
+    row.household_number = _text(get(cells, "household_number"))
+    row.head_id_number = normalise(_text(get(cells, "head_id_number")))
+    row.address = _text(get(cells, "address"))
+    row.identity = _text(get(cells, "identity"))
+    row.department = _text(get(cells, "department"))
+
+    if not name:
+        row.reject("name_required", "未填写姓名")
+    if id_problem:
+        row.reject("id_number_mangled", id_problem)
+    if not id_number:
+        row.reject("id_number_required", "未填写公民身份号码")
+
+    id_type_text = _text(get(cells, "id_type"))
+    id_type = ID_TYPES.get(id_type_text)
+    if id_type is None:
+        row.reject("invalid_id_type", f"未知的证件类型“{id_type_text}”")
+    else:
+        row.id_type = id_type
+
+    sex_text = _text(get(cells, "sex"))
+    sheet_sex = SEXES.get(sex_text)
+    if sex_text and sheet_sex is None:
+        row.reject("invalid_sex", f"性别“{sex_text}”应为“男”或“女”")
+    try:
+        sheet_birth = _date(get(cells, "birth_date"))
+    except ValueError:
+        sheet_birth = None
+        row.reject("invalid_birth_date", f"出生日期“{_text(get(cells, 'birth_date'))}”不是日期")
+
+    if row.error is None:
+        try:
+            parsed = parse_id_number(row.id_type, id_number, name=name, today=today)
+        except ApplicationError as error:
+            reason = error.params.get("reason")
+            row.reject(error.code, f"证件号码无效：{reason}" if reason else error.message)
+        else:
+            row.id_number = parsed.number
+            if parsed.sex and sheet_sex and parsed.sex != sheet_sex:
+                row.reject(
+                    "sex_mismatch",
+                    f"性别“{sex_text}”与证件号码不符（号码第17位表示"
+                    f"{Person.Sex(parsed.sex).label}）",
+                )
+            if parsed.birth_date and sheet_birth and parsed.birth_date != sheet_birth:
+                row.reject(
+                    "birth_date_mismatch",
+                    f"出生日期{sheet_birth}与证件号码中的{parsed.birth_date}不符",
+                )
+            row.sex = parsed.sex or sheet_sex
+            row.birth_date = parsed.birth_date or sheet_birth
+            if row.sex is None or row.birth_date is None:
+                row.reject("birth_date_required", "该证件号码不含出生日期和性别，须填写这两列")
+
+    if row.phone and not _PHONE.match(row.phone):
+        row.reject("invalid_phone", f"联系电话“{row.phone}”不是有效的手机或固定电话号码")
+
+    village_text = _text(get(cells, "hukou_village"))
+    if village_text:
+        village, reason = villages.resolve(village_text, need_scope=True)
+        if village is None:
+            row.reject("unknown_village", reason or "")
+        elif default_village is not None and village != default_village:
+            row.reject(
+                "village_mismatch",
+                f"户籍村（社区）“{village_text}”与本次指定的{default_village.name}不一致",
+            )
+        row.hukou_village = village
+    elif default_village is not None:
+        row.hukou_village = default_village
+    else:
+        row.reject("village_required", "未填写户籍村（社区），也未指定导入到哪个村（社区）")
+
+    residence_text = _text(get(cells, "residence_village"))
+    if residence_text:
+        residence, reason = villages.resolve(residence_text, need_scope=False)
+        if residence is None:
+            row.reject("unknown_village", (reason or "").replace("村（社区）", "居住村（社区）", 1))
+        row.residence_village = residence
+
+    if row.identity:
+        if not row.department:
+            row.reject("department_required", f"身份类别“{row.identity}”未填写认定部门")
+        elif identity_known is not None and not identity_known(row.identity):
+            row.reject(
+                "unknown_identity",
+                f"身份类别“{row.identity}”不在政策文件所列的资助类别中",
+            )
+    return row
+
+
+def _existing_persons(numbers: list[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for start in range(0, len(numbers), QUERY_CHUNK):
+        chunk = numbers[start : start + QUERY_CHUNK]
+        for person in Person.objects.filter(id_number__in=chunk).select_related(
+            "hukou_village", "household"
+        ):
+            found[person.id_number] = person
+    return found
+
+
+def _existing_households(numbers: list[str]) -> dict[str, Household]:
+    found: dict[str, Household] = {}
+    for start in range(0, len(numbers), QUERY_CHUNK):
+        chunk = numbers[start : start + QUERY_CHUNK]
+        for household in Household.objects.filter(number__in=chunk).select_related("village"):
+            if household.number:
+                found[household.number] = household
+    return found
+
+
+def _check_duplicates_and_database(rows: list[_Row]) -> None:
+    first_seen: dict[str, _Row] = {}
+    for row in rows:
+        if not row.id_number:
+            continue
+        first = first_seen.setdefault(row.id_number, row)
+        if first is not row:
+            row.reject(
+                "duplicate_in_file",
+                f"证件号码与第{first.number}行（{first.name}）重复",
+            )
+    existing = _existing_persons(
+        sorted({r.id_number for r in rows if r.id_number and r.error is None})
+    )
+    for row in rows:
+        person = existing.get(row.id_number)
+        if person is None or row.error is not None:
+            continue
+        if person.name != row.name:
+            row.reject(
+                "person_exists",
+                f"该证件号码已登记为“{person.name}”（{person.hukou_village.name}），与本行姓名不符",
+            )
+        else:
+            row.existing = person
+
+
+@dataclass(eq=False)
+class _Group:
+    """The rows of one household (or one person registered on their own)."""
+
+    rows: list[_Row]
+    number: str | None = None
+    household: Household | None = None  # already registered
+    head: _Row | None = None
+
+
+def _group_rows(rows: list[_Row], table: Table) -> list[_Group]:
+    by_key: dict[str, _Group] = {}
+    groups: list[_Group] = []
+    # A head's own row often leaves 户主身份证号 blank: it still belongs to the members' group.
+    referenced = {r.head_id_number for r in rows if r.head_id_number}
+    for row in rows:
+        head_id = row.head_id_number or (row.id_number if row.id_number in referenced else "")
+        key = row.household_number or (f"head:{head_id}" if head_id else "")
+        if not key:
+            groups.append(_Group(rows=[row]))
+            continue
+        group = by_key.get(key)
+        if group is None:
+            group = by_key[key] = _Group(rows=[], number=row.household_number or None)
+            groups.append(group)
+        group.rows.append(row)
+
+    households = _existing_households(sorted({g.number for g in groups if g.number}))
+    head_ids = sorted({r.head_id_number for r in rows if r.head_id_number})
+    heads_registered = _existing_persons(head_ids)
+    marks_heads = "relation" in table.columns or "head_id_number" in table.columns
+    for group in groups:
+        if group.number is None and len(group.rows) == 1 and not group.rows[0].head_id_number:
+            continue  # a person on their own
+        _settle_household(group, households, heads_registered, marks_heads=marks_heads)
+    return groups
+
+
+def _settle_household(
+    group: _Group,
+    households: dict[str, Household],
+    heads_registered: dict[str, Person],
+    *,
+    marks_heads: bool,
+) -> None:
+    label = f"户号{group.number}" if group.number else "本户"
+    head_id = next((r.head_id_number for r in group.rows if r.head_id_number), "")
+    for row in group.rows:
+        if head_id and not row.head_id_number and row.id_number == head_id:
+            row.head_id_number = head_id  # the head's own row, grouped by reference
+    household = households.get(group.number) if group.number else None
+    if household is None and head_id:
+        head_person = heads_registered.get(head_id)
+        if head_person is not None and head_person.household_id is not None:
+            household = head_person.household
+    if household is not None:
+        group.household = household
+        for row in group.rows:
+            if row.hukou_village is not None and row.hukou_village.pk != household.village_id:
+                row.reject(
+                    "household_village_mismatch",
+                    f"{label}已登记在{household.village.name}，与本行户籍村（社区）不一致",
+                )
+        return
+
+    heads = [r for r in group.rows if r.is_head] if marks_heads else group.rows[:1]
+    if len(heads) > 1:
+        numbers = "、".join(str(r.number) for r in heads)
+        for row in group.rows:
+            row.reject("several_heads", f"{label}有多个户主（第{numbers}行）")
+        return
+    if not heads:
+        in_db = heads_registered.get(head_id) if head_id else None
+        reason = (
+            f"户主（{mask_id_number(head_id)}）已登记但不属于任何户，请先为户主建户"
+            if in_db is not None
+            else f"{label}没有户主行：请在“与户主关系”中填写“户主”"
+            + (f"，或补上户主（{mask_id_number(head_id)}）的一行" if head_id else "")
+        )
+        for row in group.rows:
+            if row.existing is None:
+                row.reject("head_missing", reason)
+        return
+    head = group.head = heads[0]
+    if head.existing is not None:
+        for row in group.rows:
+            if row.existing is None:
+                row.reject(
+                    "head_without_household",
+                    f"户主{head.name}（第{head.number}行）已登记但不属于任何户，请先为户主建户",
+                )
+        return
+    for row in group.rows:
+        if row is head:
+            continue
+        if head.error is not None:
+            row.reject("head_rejected", f"本户户主（第{head.number}行）有误，本户未导入")
+        elif row.hukou_village is not None and row.hukou_village != head.hukou_village:
+            row.reject(
+                "household_village_mismatch",
+                f"户籍村（社区）与户主（第{head.number}行）的{head.hukou_village.name}不一致",
+            )
+
+
+# --- the import -------------------------------------------------------------------------
+
+
+def persons_import(
+    *,
+    actor: Any,
+    path: str | Path,
+    village: Village | str | None = None,
+    import_good_rows: bool = False,
+    policy_id: str | None = None,
+    source_batch: str | None = None,
+    progress: Progress | None = None,
+    progress_every: int = 1000,
+) -> ImportReport:
+    """Import the households and persons of ``path``; return the row-by-row report.
+
+    ``village`` is the household-register village of rows that name none (a row naming
+    another one is rejected). ``policy_id`` makes an unknown 身份类别 a rejection.
+    ``source_batch`` labels the identity tags (default: the file name). ``progress(stage,
+    done, total)`` is called every ``progress_every`` rows. Raises ``ApplicationError`` for a
+    file that cannot be read at all (no header row, unknown encoding, ...).
+    """
+    path = Path(path)
+    table = read_table(path)
+    villages = _Villages(actor)
+    default_village: Village | None = None
+    if isinstance(village, Village):
+        default_village = village
+    elif village:
+        default_village = village_resolve(actor=actor, text=village)
+    identity_known = None
+    if policy_id:
+        try:
+            policy = get_policy(policy_id).data
+        except PolicyError as error:
+            raise ApplicationError(error.code, error.message, **error.params) from None
+        identity_known = lambda key: policy.identity(key) is not None  # noqa: E731
+
+    report = ImportReport(
+        source=table.source,
+        kind=table.kind,
+        encoding=table.encoding,
+        sheet=table.sheet,
+        header_row=table.header_row,
+        columns={key: _column_letter(index) for key, index in table.columns.items()},
+        rows_read=0,
+        import_good_rows=import_good_rows,
+        ignored_columns=table.ignored_columns,
+    )
+    today = clock.today()
+    rows: list[_Row] = []
+    total = len(table.rows)
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        row = _parse_row(
+            table,
+            number,
+            cells,
+            villages=villages,
+            default_village=default_village,
+            identity_known=identity_known,
+            today=today,
+        )
+        if row is not None:
+            rows.append(row)
+        if progress and (done % progress_every == 0 or done == total):
+            progress("校验", done, total)
+    report.rows_read = len(rows)
+    _check_duplicates_and_database(rows)
+    groups = _group_rows(rows, table)
+
+    report.already_present = [
+        r.report("already_present", f"已登记在{r.existing.hukou_village.name}，未重复导入")
+        for r in rows
+        if r.existing is not None and r.error is None
+    ]
+    rejected = [r for r in rows if r.error is not None]
+    if rejected and not import_good_rows:
+        report.rejected = [r.report(*r.error) for r in rejected if r.error]
+        return report
+
+    failed: dict[int, tuple[str, str]] = {}
+    try:
+        _write(
+            actor=actor,
+            groups=groups,
+            report=report,
+            import_good_rows=import_good_rows,
+            source=table.source,
+            source_batch=source_batch or path.name,
+            failed=failed,
+            progress=progress,
+            progress_every=progress_every,
+            total=sum(1 for r in rows if r.error is None and r.existing is None),
+        )
+    except _Abort:
+        report.persons_created = report.households_created = report.identity_tags_added = 0
+        report.committed = False
+    for row in rows:
+        if row.number in failed:
+            row.error = failed[row.number]
+    report.rejected = [r.report(*r.error) for r in rows if r.error]
+    return report
+
+
+class _Abort(Exception):
+    """A service refused a row during an all-or-nothing import: roll everything back."""
+
+
+@transaction.atomic
+def _write(
+    *,
+    actor: Any,
+    groups: list[_Group],
+    report: ImportReport,
+    import_good_rows: bool,
+    source: str,
+    source_batch: str,
+    failed: dict[int, tuple[str, str]],
+    progress: Progress | None,
+    progress_every: int,
+    total: int,
+) -> None:
+    written = 0
+    for group in groups:
+        todo = [r for r in group.rows if r.error is None and r.existing is None]
+        if not todo:
+            continue
+        try:
+            if import_good_rows:
+                with transaction.atomic():
+                    created = _write_group(actor, group, todo, source, source_batch)
+            else:
+                created = _write_group(actor, group, todo, source, source_batch)
+        except ApplicationError as error:
+            for row in todo:
+                failed[row.number] = (error.code, _reason(error, row))
+            if not import_good_rows:
+                raise _Abort from None
+            continue
+        persons, households, tags = created
+        report.persons_created += persons
+        report.households_created += households
+        report.identity_tags_added += tags
+        before, written = written, written + len(todo)
+        if progress and (written // progress_every > before // progress_every or written == total):
+            progress("导入", written, total)
+    if report.persons_created:
+        AuditLog.objects.create(
+            actor=actor if getattr(actor, "pk", None) is not None else None,
+            actor_name=getattr(actor, "username", "") or "system",
+            action="transfer.persons_import",
+            object_type="transfer.file",
+            object_id=source[:64],
+            after={
+                "persons_created": report.persons_created,
+                "households_created": report.households_created,
+                "identity_tags_added": report.identity_tags_added,
+                "already_present": len(report.already_present),
+                "rejected_rows": sum(1 for g in groups for r in g.rows if r.error),
+            },
+        )
+    report.committed = report.persons_created > 0
+
+
+def _reason(error: ApplicationError, row: _Row) -> str:
+    """The service's message without the leading ``name（ID）：`` the report already shows."""
+    prefix = f"{row.name}（{mask_id_number(row.id_number)}）"
+    message = error.message
+    return message.removeprefix(prefix).lstrip("：") or message
+
+
+def _write_group(
+    actor: Any, group: _Group, todo: list[_Row], source: str, source_batch: str
+) -> tuple[int, int, int]:
+    persons: list[tuple[_Row, Person]] = []
+    households = 0
+    if group.household is not None:
+        for row in todo:
+            persons.append((row, _register_one(actor, row, household=group.household)))
+    elif group.head is not None and group.head in todo:
+        head = group.head
+        members = [r for r in todo if r is not head]
+        household = household_register(
+            actor=actor,
+            village=head.hukou_village,
+            head=head.person_data(),
+            members=[m.person_data() for m in members],
+            number=group.number,
+            address=head.address,
+        )
+        households = 1
+        registered = {p.id_number: p for p in household.members.all()}
+        persons = [(r, registered[r.id_number]) for r in (head, *members)]
+    else:
+        for row in todo:
+            persons.append((row, _register_one(actor, row, household=None)))
+    tags = 0
+    for row, person in persons:
+        if row.identity:
+            identity_tag_add(
+                actor=actor,
+                person=person,
+                category_key=row.identity,
+                department=row.department,
+                source_list=source,
+                source_batch=source_batch,
+            )
+            tags += 1
+    return len(persons), households, tags
+
+
+def _register_one(actor: Any, row: _Row, *, household: Household | None) -> Person:
+    assert row.hukou_village is not None
+    return person_register(
+        actor=actor,
+        hukou_village=household.village if household else row.hukou_village,
+        id_number=row.id_number,
+        name=row.name,
+        id_type=row.id_type,
+        phone=row.phone,
+        residence_village=row.residence_village,
+        household=household,
+        relation_to_head=row.relation,
+        sex=row.sex,
+        birth_date=row.birth_date,
+    )
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
