@@ -21,8 +21,20 @@ lint: venv
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+# The whole suite on SQLite (the embedded default), then again on PostgreSQL.
+PG_URL ?= postgres://yibao:yibao@127.0.0.1:5432/yibao
+.PHONY: test-sqlite test-postgres
+
 test: lint
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: venv
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: venv
+	scripts/pg-up.sh
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
 check: test
 

@@ -54,7 +54,7 @@ def user(
     superuser: bool = False,
 ):
     account = get_user_model().objects.create_user(
-        username=username, password="x", is_superuser=superuser
+        username=username, password=None, is_superuser=superuser
     )
     if not superuser:
         collector = Collector.objects.create(

@@ -64,7 +64,7 @@ def test_the_township_office_and_the_district_bureau_reach_every_village(town, d
 
 def test_a_user_without_a_collector_profile_reaches_nothing(town, dashan_records):
     person, _, _ = dashan_records
-    stranger = get_user_model().objects.create_user(username="stranger", password="x")
+    stranger = get_user_model().objects.create_user(username="stranger", password=None)
     with pytest.raises(ApplicationError) as error:
         access_person(stranger, person.pk)
     assert error.value.code == "out_of_scope"
