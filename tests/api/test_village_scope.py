@@ -1,0 +1,169 @@
+"""Every route of the API, walked from the ninja router, refuses a collector of another village.
+
+The routes come from the API's own OpenAPI schema, and the schema is checked against the URL
+patterns, so a route added later is walked automatically: it must either be reachable with
+the probe below (path parameters filled with 三河街社区's records, bodies for the few routes
+without one) or be listed in UNSCOPED with the reason it touches no village's records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.records import factories as f
+from yibao.api.main import api
+from yibao.api.urls import urlpatterns
+from yibao.collection.services import enrollment_create, payment_record
+from yibao.core.models import AuditLog
+
+from .conftest import API, POLICY, error_of
+
+UNSCOPED = {
+    ("GET", f"{API}/me"): "answers only about the caller",
+    ("GET", f"{API}/villages"): "lists only the caller's own villages (tested below)",
+    ("POST", f"{API}/quotes"): "policy arithmetic on the request's own facts; reads no record",
+}
+
+SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}"}
+
+
+def _routes() -> list[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return sorted((method.upper(), path) for path, ops in paths.items() for method in ops)
+
+
+ROUTES = _routes()
+SCOPED = [route for route in ROUTES if route not in UNSCOPED]
+
+
+@pytest.fixture
+def sanhe_records(town):
+    """三河街社区: a person with an unpaid enrollment, one who paid, one not yet enrolled."""
+    collector = town.sanhe_collector
+    enrolled = f.person(town.sanhe, name="赵一")
+    enrollment = enrollment_create(actor=collector, person=enrolled, policy_id=POLICY, tier=1)
+    payer = f.person(town.sanhe, name="钱二")
+    payment = payment_record(
+        actor=collector, person=payer, policy_id=POLICY, tier=1, amount="350", channel="cash"
+    )
+    newcomer = f.person(town.sanhe, name="孙三")
+    return SimpleNamespace(
+        person=enrolled, enrollment=enrollment, payment=payment, newcomer=newcomer
+    )
+
+
+def _member(name: str) -> dict[str, str]:
+    return {"id_number": f.id_number(), "name": name}
+
+
+def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | None]:
+    """The URL and body that ask for something of 三河街社区 on ``path``."""
+    params = {
+        "person_id": records.person.pk,
+        "enrollment_id": records.enrollment.pk,
+        "payment_id": records.payment.pk,
+        "village_id": town.sanhe.pk,
+    }
+    url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
+    bodies = {
+        ("GET", f"{API}/persons"): None,
+        ("GET", f"{API}/villages/{{village_id}}/ledger"): None,
+        ("POST", f"{API}/persons"): {"village_id": town.sanhe.pk, **_member("周四")},
+        ("POST", f"{API}/households"): {
+            "village_id": town.sanhe.pk,
+            "head": _member("吴五"),
+            "members": [_member("吴六")],
+        },
+        ("POST", f"{API}/persons/{{person_id}}/identity-tags"): {
+            "category_key": "低保对象",
+            "department": "民政局",
+        },
+        ("POST", f"{API}/enrollments"): {
+            "person_id": records.newcomer.pk,
+            "policy": POLICY,
+            "tier": 1,
+        },
+        ("POST", f"{API}/enrollments/{{enrollment_id}}/tier"): {"tier": 2},
+        ("POST", f"{API}/payments"): {
+            "person_id": records.newcomer.pk,
+            "policy": POLICY,
+            "tier": 1,
+            "amount": "350.00",
+            "channel": "wechat",
+        },
+        ("POST", f"{API}/payments/{{payment_id}}/reversal"): {"reason": "核对"},
+    }
+    queries = {
+        ("GET", f"{API}/persons"): f"?village_id={town.sanhe.pk}",
+        ("GET", f"{API}/villages/{{village_id}}/ledger"): f"?benefit_year={f.YEAR}",
+    }
+    if method != "GET" and (method, path) not in bodies:
+        raise AssertionError(f"{method} {path}: add a probe body to test_village_scope.py")
+    if method == "GET" and "{" not in path and (method, path) not in queries:
+        raise AssertionError(f"{method} {path}: add a probe query naming 三河街社区")
+    return url + queries.get((method, path), ""), bodies.get((method, path))
+
+
+def send(client, method: str, url: str, body: Any):
+    if method == "GET":
+        return client.get(url)
+    return client.generic(method, url, data=json.dumps(body or {}), content_type="application/json")
+
+
+def test_the_walk_covers_every_url_of_the_api():
+    """No URL pattern is missing from the schema (and so from the walk)."""
+    in_schema = {path.removeprefix(f"{API}/") for _, path in ROUTES}
+    patterns = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(p.pattern)) for p in urlpatterns}
+    assert patterns - in_schema == SCHEMA_FREE
+    assert len(SCOPED) >= 11
+
+
+@pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])
+def test_a_collector_of_another_village_is_refused(method, path, town, sanhe_records, binjiang):
+    url, body = probe(method, path, town, sanhe_records)
+    audit_before = AuditLog.objects.count()
+    response = send(binjiang, method, url, body)
+    assert response.status_code == 403, response.content
+    error = error_of(response)
+    assert error["code"] == "out_of_scope"
+    assert "无权" in error["message"]
+    assert AuditLog.objects.count() == audit_before  # nothing written
+
+
+@pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])
+def test_the_same_request_succeeds_for_the_village_s_own_collector(
+    method, path, town, sanhe_records, sanhe
+):
+    """The probe is a real request: the refusal above is the village scope, nothing else."""
+    url, body = probe(method, path, town, sanhe_records)
+    response = send(sanhe, method, url, body)
+    assert response.status_code in (200, 201), response.content
+
+
+@pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])
+def test_the_township_clerk_may_act_in_every_village_of_the_township(
+    method, path, town, sanhe_records, clerk
+):
+    url, body = probe(method, path, town, sanhe_records)
+    assert send(clerk, method, url, body).status_code in (200, 201)
+
+
+def test_lists_without_a_village_show_only_the_caller_s_villages(town, sanhe_records, binjiang):
+    own = f.person(town.binjiang, name="郑七")
+    persons = binjiang.get(f"{API}/persons").json()
+    assert [p["id"] for p in persons["items"]] == [own.pk]
+    assert [v["name"] for v in binjiang.get(f"{API}/villages").json()] == ["滨江社区"]
+    me = binjiang.get(f"{API}/me").json()
+    assert me["username"] == "binjiang"
+    assert [v["name"] for v in me["villages"]] == ["滨江社区"]
+
+
+def test_a_resident_living_in_another_village_is_seen_by_both_villages(town, sanhe, binjiang):
+    person = f.person(town.sanhe, name="冯八", residence_village=town.binjiang)
+    assert binjiang.get(f"{API}/persons/{person.pk}").status_code == 200
+    assert sanhe.get(f"{API}/persons/{person.pk}").status_code == 200
