@@ -3,4 +3,33 @@
 pytest-django reads ``DJANGO_SETTINGS_MODULE = "yibao.settings"`` from pyproject.toml and
 sets Django up before any conftest is imported; tests/records uses the database, the
 policy tests do not.
+
+Transactional tests (``django_db(transaction=True)``, ``live_server``) end with Django's
+flush. On PostgreSQL that is a TRUNCATE, which the audit table's row triggers do not see;
+on SQLite it is a DELETE, which the append-only trigger rightly refuses. So, for tests
+only, the SQLite flush lifts the DELETE trigger around itself and puts it back, in the
+same transaction. Nothing in the application can do this.
 """
+
+from __future__ import annotations
+
+import importlib
+
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
+
+_TRIGGERS = importlib.import_module("yibao.core.migrations.0002_auditlog_append_only_triggers")
+SQLiteOperations = SQLiteWrapper.ops_class
+_flush = SQLiteOperations.execute_sql_flush
+
+
+def _flush_lifting_the_audit_trigger(self: object, sql_list: list[str]) -> None:
+    if not any("core_auditlog" in sql for sql in sql_list):
+        _flush(self, sql_list)
+        return
+    _flush(
+        self,
+        ["DROP TRIGGER IF EXISTS core_auditlog_no_delete", *sql_list, *_TRIGGERS.SQLITE_FORWARD],
+    )
+
+
+SQLiteOperations.execute_sql_flush = _flush_lifting_the_audit_trigger  # type: ignore[method-assign]

@@ -40,10 +40,10 @@ def town(db):
 
 
 def purge_audit_log() -> None:
-    """Test-only: empty the append-only audit table so a transactional test can be flushed.
+    """Test-only: empty the append-only audit table (the trigger lifted on SQLite).
 
-    PostgreSQL's flush uses TRUNCATE, which row triggers do not see; SQLite's flush is a
-    DELETE, which the append-only trigger refuses, so the trigger is lifted for the purge.
+    No longer needed for flushing (tests/conftest.py makes Django's SQLite flush lift the
+    trigger itself); kept for the fixtures that call it.
     """
     if connection.vendor != "sqlite":
         return

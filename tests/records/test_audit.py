@@ -80,3 +80,18 @@ def test_the_database_refuses_a_raw_delete_from_the_audit_table(entry):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [entry.pk])
     assert AuditLog.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_append_only_triggers_hold_outside_a_test_transaction_too():
+    villages = f.area()
+    office = f.admin()
+    person_register(
+        actor=office, hukou_village=villages["大山村"], id_number=f.id_number(), name="提交"
+    )
+    entry = AuditLog.objects.latest("id")
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [entry.pk])
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditlog SET after = NULL WHERE id = %s", [entry.pk])
+    assert AuditLog.objects.filter(pk=entry.pk, after__isnull=False).exists()

@@ -28,7 +28,7 @@ DUE = {"": Decimal("350"), "低保对象": Decimal("35"), "特困人员": Decima
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_and_retried_payments_pay_every_person_exactly_once(ledger_transactional_db):
+def test_concurrent_and_retried_payments_pay_every_person_exactly_once():
     villages = f.area()
     sanhe = villages["三河街社区"]
     collectors = [f.user(f"collector{i}", villages=(sanhe,)) for i in range(WORKERS)]
