@@ -1,0 +1,108 @@
+import pytest
+from django.test import Client
+
+from tests.records import factories as f
+from yibao.api import cli
+from yibao.api.tokens import api_token_issue, api_token_revoke
+from yibao.core.models import AuditLog
+
+from .conftest import API, ApiClient, error_of, payment_body
+
+
+def test_a_request_without_credentials_is_told_in_chinese_to_log_in(town):
+    for response in (Client().get(f"{API}/persons"), Client().post(f"{API}/quotes", {})):
+        assert response.status_code == 401
+        error = error_of(response)
+        assert error["code"] == "not_authenticated"
+        assert "未登录" in error["message"]
+
+
+def test_an_unknown_token_is_refused(town):
+    response = ApiClient("yb_not-a-token").get(f"{API}/me")
+    assert response.status_code == 401
+
+
+def test_a_bearer_token_acts_as_its_user(town, sanhe):
+    assert sanhe.get(f"{API}/me").json()["username"] == "sanhe"
+
+
+def test_issuing_a_token_is_audited_without_the_secret(town):
+    token = api_token_issue(actor=town.sanhe_collector, name="三河平板")
+    entry = AuditLog.objects.get(action="api_token.issue")
+    assert entry.actor == town.sanhe_collector
+    assert token not in str(entry.after) and token not in entry.object_id
+
+
+def test_a_revoked_token_no_longer_works(town):
+    token = api_token_issue(actor=town.sanhe_collector)
+    api_token_revoke(actor=town.sanhe_collector, token=token)
+    assert ApiClient(token).get(f"{API}/me").status_code == 401
+
+
+def test_changing_the_password_revokes_the_user_s_tokens(town):
+    token = api_token_issue(actor=town.sanhe_collector)
+    town.sanhe_collector.set_password("新的密码-2022")
+    town.sanhe_collector.save()
+    assert ApiClient(token).get(f"{API}/me").status_code == 401
+
+
+def test_a_deactivated_user_s_token_no_longer_works(town):
+    token = api_token_issue(actor=town.sanhe_collector)
+    town.sanhe_collector.is_active = False
+    town.sanhe_collector.save()
+    assert ApiClient(token).get(f"{API}/me").status_code == 401
+
+
+def test_a_token_is_not_a_session_cookie(town):
+    token = api_token_issue(actor=town.sanhe_collector)
+    client = Client()
+    client.cookies["sessionid"] = token
+    assert client.get(f"{API}/me").status_code == 401
+
+
+def test_the_console_issues_a_token_that_works(town, capsys):
+    assert cli.main(["token", "issue", "--user", "sanhe", "--name", "三河平板"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert ApiClient(token).get(f"{API}/me").json()["username"] == "sanhe"
+    assert cli.main(["token", "revoke", token]) == 0
+    assert ApiClient(token).get(f"{API}/me").status_code == 401
+
+
+def test_the_console_refuses_an_unknown_user(town, capsys):
+    assert cli.main(["token", "issue", "--user", "nobody"]) == 2
+    assert "不存在" in capsys.readouterr().err
+
+
+@pytest.fixture
+def session(town):
+    """The future web app: a logged-in browser session that must send the CSRF token."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(town.sanhe_collector)
+    return client
+
+
+def test_a_session_reads_without_a_csrf_token(session):
+    assert session.get(f"{API}/me").json()["username"] == "sanhe"
+
+
+def test_a_session_write_without_the_csrf_token_is_refused(session, town):
+    person = f.person(town.sanhe)
+    response = session.post(
+        f"{API}/payments", data=payment_body(person), content_type="application/json"
+    )
+    assert response.status_code == 403
+    error = error_of(response)
+    assert error["code"] == "csrf_failed" and "CSRF" in error["message"]
+    assert not person.enrollments.exists()
+
+
+def test_a_session_write_with_the_csrf_token_is_accepted(session, town):
+    session.get(f"{API}/docs")  # any page that hands out the csrftoken cookie
+    csrf = session.cookies["csrftoken"].value
+    response = session.post(
+        f"{API}/payments",
+        data=payment_body(f.person(town.sanhe)),
+        content_type="application/json",
+        headers={"X-CSRFToken": csrf},
+    )
+    assert response.status_code == 201, response.content
