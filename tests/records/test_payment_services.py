@@ -279,3 +279,34 @@ def test_the_village_ledger_shows_who_has_not_paid_with_masked_ids(town):
     assert rows["已缴"].masked_id_number == paid.id_number[:6] + "********" + paid.id_number[-4:]
     with pytest.raises(ApplicationError):
         village_ledger(actor=town.sanhe_collector, village=town.dashan, benefit_year=2023)
+
+
+def test_paying_after_the_last_payment_day_is_refused_with_the_date_and_the_rule(town):
+    person = f.person(town.sanhe, name="迟缴")
+    with pytest.raises(ApplicationError) as error:
+        payment_record(
+            actor=town.sanhe_collector,
+            person=person,
+            policy_id="bishan-bicheng-2023",
+            tier=1,
+            amount=Decimal("960"),
+            channel="cash",
+            paid_at=f.aware(dt.date(2023, 10, 1)),
+        )
+    assert error.value.code == "after_last_payment_day"
+    assert "迟缴" in error.value.message and "2023-09-30" in error.value.message
+    assert "璧城街道办发〔2022〕36号" in error.value.message
+    assert not Enrollment.objects.exists() and not Payment.objects.exists()
+
+
+def test_paying_on_the_last_payment_day_is_accepted(town):
+    payment = payment_record(
+        actor=town.sanhe_collector,
+        person=f.person(town.sanhe),
+        policy_id="bishan-bicheng-2023",
+        tier=1,
+        amount=Decimal("960"),
+        channel="cash",
+        paid_at=f.aware(dt.date(2023, 9, 30)),
+    )
+    assert payment.enrollment.coverage_start is not None

@@ -123,6 +123,22 @@ def _quote(*, person: Person, policy: Any, tier: int, population: str, on: dt.da
         ) from None
 
 
+QUOTE_FIELDS = [
+    "tier",
+    "population",
+    "identity_code",
+    "identity_name",
+    "standard",
+    "subsidy",
+    "personal",
+    "coverage_start",
+    "coverage_end",
+    "quoted_on",
+    "quote",
+    "updated_at",
+]
+
+
 def _apply_quote(enrollment: Enrollment, quote: Quote) -> None:
     enrollment.tier = quote.tier
     enrollment.population = quote.population
@@ -291,7 +307,7 @@ def enrollment_change_tier(*, actor: Any, enrollment: Enrollment, tier: int) -> 
         on=clock.today(),
     )
     _apply_quote(enrollment, quote)
-    enrollment.save()
+    enrollment.save(update_fields=QUOTE_FIELDS)
     audit_record(
         actor=actor,
         action="enrollment.change_tier",
@@ -466,7 +482,7 @@ def _payment_record_once(
     _apply_quote(enrollment, quote)
     enrollment.status = Enrollment.Status.PAID
     enrollment.paid_at = paid_at
-    enrollment.save()
+    enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
     audit_record(
         actor=actor,
         action="enrollment.pay",
