@@ -29,7 +29,7 @@ UNSCOPED = {
     ("POST", f"{API}/quotes"): "policy arithmetic on the request's own facts; reads no record",
 }
 
-SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}"}
+SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}
 
 
 def _routes() -> list[tuple[str, str]]:

@@ -175,3 +175,11 @@ def install(api: NinjaAPI) -> None:
         else:
             body = error_body(f"http_{exc.status_code}", "请求无法处理")
         return respond(request, exc.status_code, body)
+
+
+def unknown_route(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """A path under ``/api/v1/`` that is no route: the same JSON error shape, not HTML."""
+    from django.http import JsonResponse
+
+    body = error_body("not_found", f"没有这个接口：{request.method} {request.path}")
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
