@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .model import POPULATION_NAMES, Policy, tier_name
 from .money import fmt_money
-from .rules import PercentOfStandard, PublishedRow
+from .rules import FixedAmount, PercentOfStandard, PublishedRow
 from .targets import Finding
 
 
@@ -45,7 +45,14 @@ def policy_findings(policy: Policy) -> list[Finding]:
                         )
                     )
             city = percents.get(identity.city_category or "")
-            subsidy = rule.subsidy if isinstance(rule, PublishedRow) else None
+            # A published row, or a fixed amount written in the text (Bishan), against the
+            # city-wide percentage of its category.
+            if isinstance(rule, PublishedRow):
+                subsidy = rule.subsidy
+            elif isinstance(rule, FixedAmount):
+                subsidy = rule.amount
+            else:
+                subsidy = None
             if city is not None and subsidy is not None:
                 if tier == 1:
                     city_rule = PercentOfStandard(percent=city.tier1_percent, of_tier=1)
