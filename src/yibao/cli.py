@@ -22,7 +22,7 @@ from yibao.policy import (
 from yibao.policy.display import render, table
 
 # Commands backed by the ledger (Django); each module exposes ``register(subparsers)``.
-LEDGER_COMMANDS = ("yibao.manage_cli", "yibao.transfer.cli", "yibao.demo.cli")
+LEDGER_COMMANDS = ("yibao.manage_cli", "yibao.transfer.cli", "yibao.demo.cli", "yibao.api.cli")
 
 
 def _date(text: str) -> date:
