@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from yibao.core.errors import ApplicationError
 from yibao.policy import (
     IdentityClaim,
     PolicyError,
@@ -217,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wants_json = getattr(args, "json", False)
     try:
         return int(args.func(args) or 0)
-    except PolicyError as error:
+    except (PolicyError, ApplicationError) as error:
         if wants_json:
             _print_json({"error": error.message, "code": error.code})
         else:
