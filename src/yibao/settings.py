@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "yibao.core",
     "yibao.registry",
     "yibao.collection",
+    "yibao.api",
 ]
 
 MIDDLEWARE = [
