@@ -63,7 +63,7 @@ def as_user(town):
     """``as_user(user)``: a bearer-token client acting as ``user``."""
 
     def make(user) -> ApiClient:
-        return ApiClient(api_token_issue(actor=user, name="测试"))
+        return ApiClient(api_token_issue(actor=user, name="测试").secret)
 
     return make
 

@@ -33,7 +33,7 @@ def _call(base: str, method: str, path: str, token: str, body=None, headers=None
 
 def test_a_tablet_pays_over_http_and_a_retry_returns_the_same_payment(api_live_server, town):
     person = f.person(town.sanhe, name="黄九")
-    token = api_token_issue(actor=town.sanhe_collector)
+    token = api_token_issue(actor=town.sanhe_collector).secret
     base = api_live_server.url
     key = {"Idempotency-Key": "tablet-3-000123"}
     first = _call(base, "POST", f"{API}/payments", token, payment_body(person), key)
@@ -46,7 +46,7 @@ def test_a_tablet_pays_over_http_and_a_retry_returns_the_same_payment(api_live_s
         base,
         "GET",
         f"{API}/persons/{person.pk}",
-        api_token_issue(actor=town.binjiang_collector),
+        api_token_issue(actor=town.binjiang_collector).secret,
         None,
     )
     assert status == 403 and other["error"]["code"] == "out_of_scope"

@@ -13,7 +13,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "征收员和街道社保所使用的接口。认证：请求头 `Authorization: Bearer <令牌>`"
-        "（令牌由 `python -m yibao.api.cli token issue` 签发），或网页登录会话"
+        "（令牌由 `yibao token issue` 签发），或网页登录会话"
         "（提交时须带 `X-CSRFToken`）。金额为两位小数的字符串，日期为 ISO 格式，"
         "时间带时区（+08:00）。错误统一为 "
         '`{"error": {"code": ..., "message": ..., "details": {...}}}`。'

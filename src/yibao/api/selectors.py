@@ -1,7 +1,4 @@
-"""Two reads the ledger's selectors do not offer (yet); both build on scoped querysets.
-
-Candidates to move into ``registry.selectors`` / ``collection.selectors``.
-"""
+"""Reads of the API: its tokens, and a read the ledger's selectors do not offer (yet)."""
 
 from __future__ import annotations
 
@@ -12,6 +9,8 @@ from django.db.models import Q, QuerySet
 from yibao.collection.models import Enrollment, Payment
 from yibao.registry.models import Person, Village
 from yibao.registry.selectors import person_list
+
+from .models import ApiToken
 
 
 def person_list_by_payment(
@@ -45,3 +44,13 @@ def payment_key_used(*, receipt_number: str | None, idempotency_key: str | None)
     if idempotency_key:
         condition |= Q(idempotency_key=idempotency_key)
     return bool(condition) and Payment.objects.filter(condition).exists()
+
+
+def api_token_list(*, username: str | None = None, prefix: str | None = None) -> QuerySet[ApiToken]:
+    """Tokens in every state, newest first, with their users; for the server's console."""
+    queryset = ApiToken.objects.select_related("user")
+    if username:
+        queryset = queryset.filter(user__username=username)
+    if prefix:
+        queryset = queryset.filter(prefix=prefix)
+    return queryset

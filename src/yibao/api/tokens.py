@@ -1,14 +1,10 @@
-"""API tokens for devices and scripts: ``Authorization: Bearer <token>``.
+"""API tokens for devices and scripts: ``Authorization: Bearer <secret>``.
 
-A token is stored as a row of Django's session table (``django.contrib.sessions``, database
-backend), keyed by the SHA-256 of the token, so the table never holds a usable secret and a
-token can never be replayed as a browser session cookie (the row carries no ``_auth_user_id``).
-The row records the user and the user's session-auth hash: changing the password revokes
-every token of that user. Tokens expire after :data:`TOKEN_DAYS` days; ``clearsessions``
-removes expired ones.
-
-Why the session table: the API package is not (yet) an installed app, so it cannot own a
-migration; see the package's report. Issue and revoke go through these functions only.
+A token is an :class:`~yibao.api.models.ApiToken` row holding the SHA-256 digest of the secret,
+so the database never holds a usable secret; the secret is shown once, when issued. A token
+stops working when it is revoked, when it expires (:data:`TOKEN_DAYS` days after issue), when
+its user is deactivated, or when its user's password changes after issue. Issue and revoke go
+through these functions only, and both are written to the audit log (without the secret).
 """
 
 from __future__ import annotations
@@ -16,35 +12,52 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 from yibao.core.audit import audit_record
 from yibao.core.errors import ApplicationError
 
+from .models import ApiToken
+
 TOKEN_DAYS = 180
 PREFIX = "yb_"
-_USER = "yibao_api_user_id"
-_HASH = "yibao_api_user_hash"
-_NAME = "yibao_api_token_name"
+PREFIX_LENGTH = len(PREFIX) + 8
+# ``last_used_at`` is written at most this often per token, so that a busy tablet does not
+# make every request a write.
+TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
 
-def _key(token: str) -> str:
-    # 40 hex characters: the session key column is 40 long.
-    return hashlib.sha256(token.encode()).hexdigest()[:40]
+@dataclass(frozen=True)
+class IssuedToken:
+    api_token: ApiToken
+    secret: str  # shown once; not stored anywhere
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _audit_view(api_token: ApiToken) -> dict[str, Any]:
+    # Never the digest or the auth hash: the audit log names a token, it does not hold it.
+    return {
+        "user": api_token.user.get_username(),
+        "name": api_token.name,
+        "prefix": api_token.prefix,
+        "expires_at": api_token.expires_at.isoformat(),
+        "revoked_at": api_token.revoked_at.isoformat() if api_token.revoked_at else None,
+    }
 
 
 @transaction.atomic
-def api_token_issue(*, actor: Any, user: Any | None = None, name: str = "") -> str:
-    """A new bearer token acting as ``user`` (default: ``actor`` itself); shown once.
+def api_token_issue(*, actor: Any, user: Any | None = None, name: str = "") -> IssuedToken:
+    """A new bearer token acting as ``user`` (default: ``actor`` itself); its secret is
+    returned once and never stored.
 
-    Only a superuser issues a token for someone else. The token expires after
-    :data:`TOKEN_DAYS` days; the issue is written to the audit log (without the secret).
+    Only a superuser issues a token for someone else; an inactive user gets none.
     """
     user = user or actor
     if getattr(actor, "pk", None) is None:
@@ -57,51 +70,76 @@ def api_token_issue(*, actor: Any, user: Any | None = None, name: str = "") -> s
         raise ApplicationError(
             "user_inactive", f"用户{user.get_username()}已停用，不能签发接口令牌"
         )
-    token = PREFIX + secrets.token_urlsafe(32)
-    data = {_USER: user.pk, _HASH: user.get_session_auth_hash(), _NAME: name.strip()[:100]}
-    row = Session.objects.create(
-        session_key=_key(token),
-        session_data=SessionStore().encode(data),
-        expire_date=timezone.now() + dt.timedelta(days=TOKEN_DAYS),
+    secret = PREFIX + secrets.token_urlsafe(32)
+    api_token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100],
+        prefix=secret[:PREFIX_LENGTH],
+        digest=token_digest(secret),
+        auth_hash=user.get_session_auth_hash(),
+        expires_at=timezone.now() + dt.timedelta(days=TOKEN_DAYS),
     )
     audit_record(
-        actor=actor,
-        action="api_token.issue",
-        instance=row,
-        after={"user": user.get_username(), "name": name, "expires": row.expire_date.isoformat()},
+        actor=actor, action="api_token.issue", instance=api_token, after=_audit_view(api_token)
     )
-    return token
+    return IssuedToken(api_token=api_token, secret=secret)
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Any, token: str) -> None:
-    """Revoke ``token``; its owner or a superuser may do it. An unknown token is refused."""
-    user = api_token_user(token)
-    if user is None:
-        raise ApplicationError("token_unknown", "接口令牌不存在、已过期或已撤销")
-    if user.pk != getattr(actor, "pk", None) and not getattr(actor, "is_superuser", False):
+def api_token_revoke(*, actor: Any, api_token: ApiToken) -> ApiToken:
+    """Revoke ``api_token``; its owner or a superuser may. Revoking twice is refused."""
+    if api_token.user_id != getattr(actor, "pk", None) and not getattr(
+        actor, "is_superuser", False
+    ):
         raise ApplicationError("out_of_scope", "无权撤销他人的接口令牌")
-    row = Session.objects.get(pk=_key(token))
+    api_token = ApiToken.objects.select_for_update().select_related("user").get(pk=api_token.pk)
+    if api_token.revoked_at is not None:
+        raise ApplicationError(
+            "token_revoked", f"接口令牌{api_token.prefix}…已于{api_token.revoked_at:%Y-%m-%d}撤销"
+        )
+    before = _audit_view(api_token)
+    api_token.revoked_at = timezone.now()
+    api_token.save(update_fields=["revoked_at"])
     audit_record(
         actor=actor,
         action="api_token.revoke",
-        instance=row,
-        before={"user": user.get_username(), "expires": row.expire_date.isoformat()},
+        instance=api_token,
+        before=before,
+        after=_audit_view(api_token),
     )
-    row.delete()
+    return api_token
 
 
-def api_token_user(token: str) -> Any | None:
-    """The active user ``token`` acts as, or None (unknown, expired, revoked, password changed)."""
-    if not token or not token.startswith(PREFIX):
+def api_token_status(api_token: ApiToken, *, now: dt.datetime | None = None) -> str:
+    """``active``, or why the token no longer works: ``revoked``, ``expired``,
+    ``user_inactive``, ``password_changed``."""
+    now = now or timezone.now()
+    if api_token.revoked_at is not None:
+        return "revoked"
+    if api_token.expires_at <= now:
+        return "expired"
+    if not api_token.user.is_active:
+        return "user_inactive"
+    if not secrets.compare_digest(api_token.auth_hash, api_token.user.get_session_auth_hash()):
+        return "password_changed"
+    return "active"
+
+
+def api_token_find(secret: str) -> ApiToken | None:
+    """The token whose secret this is, in whatever state, or None."""
+    if not secret or not secret.startswith(PREFIX):
         return None
-    row = Session.objects.filter(pk=_key(token), expire_date__gt=timezone.now()).first()
-    if row is None:
+    return ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()
+
+
+def api_token_user(secret: str) -> Any | None:
+    """The user a working token acts as, or None (unknown, revoked, expired, user inactive,
+    password changed). Records when the token was last used."""
+    api_token = api_token_find(secret)
+    now = timezone.now()
+    if api_token is None or api_token_status(api_token, now=now) != "active":
         return None
-    data = SessionStore().decode(row.session_data)
-    user = get_user_model().objects.filter(pk=data.get(_USER), is_active=True).first()
-    if user is None or not secrets.compare_digest(
-        str(data.get(_HASH, "")), user.get_session_auth_hash()
-    ):
-        return None
-    return user
+    if api_token.last_used_at is None or now - api_token.last_used_at >= TOUCH_INTERVAL:
+        # Bookkeeping, not a change of the ledger: not audited.
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    return api_token.user
