@@ -199,3 +199,10 @@ def test_the_yibao_command_has_the_token_commands(town, capsys):
     assert main(["token", "issue", "--user", "sanhe"]) == 0
     assert _me(capsys.readouterr().out.strip()) == 200
     assert main(["token", "list", "--user", "sanhe"]) == 0
+
+
+def test_rotating_the_secret_key_with_a_fallback_keeps_tokens_working(town, settings):
+    issued = api_token_issue(actor=town.sanhe_collector)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-the-server-" + "x" * 32
+    assert _me(issued.secret) == 200

@@ -120,7 +120,11 @@ def api_token_status(api_token: ApiToken, *, now: dt.datetime | None = None) -> 
         return "expired"
     if not api_token.user.is_active:
         return "user_inactive"
-    if not secrets.compare_digest(api_token.auth_hash, api_token.user.get_session_auth_hash()):
+    user = api_token.user
+    # As Django does for sessions: a hash made with a retired SECRET_KEY still counts, so
+    # rotating the key (with SECRET_KEY_FALLBACKS) does not end every token.
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(secrets.compare_digest(api_token.auth_hash, h) for h in hashes):
         return "password_changed"
     return "active"
 
