@@ -17,16 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from yibao.core import clock
-from yibao.core.access import in_scope, out_of_scope, require_person, villages_in_scope
-from yibao.core.audit import audit_record, snapshot
+from yibao.core.access import (
+    in_scope,
+    not_found,
+    out_of_scope,
+    require_person,
+    villages_in_scope,
+)
+from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.policy import (
     IdentityClaim,
@@ -43,7 +51,32 @@ from .models import Collector, Enrollment, Payment, Remittance
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+QUERY_CHUNK = 500
 TIER_NAMES = {1: "一档", 2: "二档"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentItem:
+    """One payment of a batch, with the arguments :func:`payment_record` takes."""
+
+    person: Person
+    policy_id: str
+    tier: int
+    amount: Decimal | int | str
+    channel: str
+    paid_at: dt.datetime | None = None
+    receipt_number: str | None = None
+    idempotency_key: str | None = None
+    population: str = Enrollment.Population.RESIDENT
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """The payment, and whether this call recorded it (``False``: a retry got the first one)."""
+
+    payment: Payment
+    created: bool
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -86,6 +119,46 @@ def _lock_person(actor: Any, person: Person) -> Person:
     return locked
 
 
+def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
+    return [values[i : i + QUERY_CHUNK] for i in range(0, len(values), QUERY_CHUNK)]
+
+
+def _person_villages(person: Person) -> list[int]:
+    return [v for v in (person.hukou_village_id, person.residence_village_id) if v is not None]
+
+
+def _scope_among(actor: Any, village_ids: Iterable[int]) -> set[int]:
+    """Which of ``village_ids`` ``actor`` may act in (one scope lookup for many checks)."""
+    wanted = sorted(set(village_ids))
+    scope = villages_in_scope(actor)
+    found: set[int] = set()
+    for chunk in _chunks(wanted):
+        found.update(scope.filter(pk__in=chunk).values_list("pk", flat=True))
+    return found
+
+
+def _require_person_in(actor: Any, person: Person, scope: set[int]) -> None:
+    """:func:`~yibao.core.access.require_person` against a scope already looked up."""
+    if not scope.intersection(_person_villages(person)):
+        raise out_of_scope(actor, f"参保人{person.label}", person=person.label)
+
+
+def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Person], set[int]]:
+    """Re-read and lock the persons' rows (in id order); their villages in ``actor``'s scope."""
+    ids = sorted({person.pk for person in persons})
+    locked: dict[int, Person] = {}
+    for chunk in _chunks(ids):
+        rows = (
+            Person.objects.select_for_update()
+            .select_related("hukou_village", "residence_village")
+            .filter(pk__in=chunk)
+            .order_by("pk")
+        )
+        locked.update((row.pk, row) for row in rows)
+    scope = _scope_among(actor, (v for p in locked.values() for v in _person_villages(p)))
+    return locked, scope
+
+
 def _policy(policy_id: str) -> Any:
     try:
         return get_policy(policy_id)
@@ -95,21 +168,44 @@ def _policy(policy_id: str) -> Any:
 
 def identity_claims(person: Person, on: dt.date) -> tuple[IdentityClaim, ...]:
     """The person's identity tags valid on ``on``, as claims for the policy engine."""
-    tags = IdentityTag.objects.filter(person=person).filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=on),
-        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
-    )
+    return _claims(IdentityTag.objects.filter(person=person).order_by("id"), on)
+
+
+def _claims(tags: Iterable[IdentityTag], on: dt.date) -> tuple[IdentityClaim, ...]:
+    """Claims from ``tags`` (in id order) valid on ``on``; the first tag of a category counts."""
     claims: dict[str, IdentityClaim] = {}
-    for tag in tags.order_by("id"):
+    for tag in tags:
+        if tag.valid_from is not None and tag.valid_from > on:
+            continue
+        if tag.valid_to is not None and tag.valid_to < on:
+            continue
         claims.setdefault(tag.category_key, IdentityClaim(tag.category_key, tag.certified_on))
     return tuple(claims.values())
 
 
-def _quote(*, person: Person, policy: Any, tier: int, population: str, on: dt.date) -> Quote:
+def _tags_of(person_ids: Sequence[int]) -> dict[int, list[IdentityTag]]:
+    tags: dict[int, list[IdentityTag]] = {pk: [] for pk in person_ids}
+    for chunk in _chunks(person_ids):
+        for tag in IdentityTag.objects.filter(person_id__in=chunk).order_by("id"):
+            tags[tag.person_id].append(tag)
+    return tags
+
+
+def _quote(
+    *,
+    person: Person,
+    policy: Any,
+    tier: int,
+    population: str,
+    on: dt.date,
+    tags: Iterable[IdentityTag] | None = None,
+) -> Quote:
+    """The engine's quote (cached by the engine); ``tags`` when already fetched."""
+    claims = identity_claims(person, on) if tags is None else _claims(tags, on)
     request = QuoteRequest(
         paid_on=on,
         tier=tier,
-        identities=identity_claims(person, on),
+        identities=claims,
         population=population,
         birth_date=person.birth_date if population == Enrollment.Population.NEWBORN else None,
     )
@@ -165,6 +261,10 @@ def _refuse_if_deceased(person: Person) -> None:
 
 def _refuse_if_insured_elsewhere(person: Person, benefit_year: int) -> None:
     other = OtherInsurance.objects.filter(person=person, benefit_year=benefit_year).first()
+    _refuse_if_other(person, benefit_year, other)
+
+
+def _refuse_if_other(person: Person, benefit_year: int, other: OtherInsurance | None) -> None:
     if other is None:
         return
     where = f"（{other.place}）" if other.place else ""
@@ -238,8 +338,10 @@ def _effective_payment(enrollment: Enrollment) -> Payment | None:
     )
 
 
-def _already_paid(person: Person, enrollment: Enrollment) -> ApplicationError:
-    paid = _effective_payment(enrollment)
+def _already_paid(
+    person: Person, enrollment: Enrollment, paid: Payment | None = None
+) -> ApplicationError:
+    paid = paid or _effective_payment(enrollment)
     detail = ""
     if paid is not None:
         when = timezone.localtime(paid.paid_at).strftime("%Y-%m-%d %H:%M")
@@ -349,24 +451,72 @@ def payment_record(
     attempt that loses a race on a unique constraint (or, on SQLite, times out waiting for
     the write lock) is retried, when the retry finds the first payment.
     """
-    amount = _money(amount, what="缴费金额")
-    paid_at = _aware(paid_at)
-    receipt_number = (receipt_number or "").strip() or None
-    idempotency_key = (idempotency_key or "").strip() or None
+    return payment_submit(
+        actor=actor,
+        person=person,
+        policy_id=policy_id,
+        tier=tier,
+        amount=amount,
+        channel=channel,
+        paid_at=paid_at,
+        receipt_number=receipt_number,
+        idempotency_key=idempotency_key,
+        population=population,
+    ).payment
+
+
+def payment_submit(
+    *,
+    actor: Any,
+    person: Person,
+    policy_id: str,
+    tier: int,
+    amount: Decimal | int | str,
+    channel: str,
+    paid_at: dt.datetime | None = None,
+    receipt_number: str | None = None,
+    idempotency_key: str | None = None,
+    population: str = Enrollment.Population.RESIDENT,
+) -> PaymentResult:
+    """:func:`payment_record`, telling whether this call recorded the payment.
+
+    ``created`` is ``False`` when the receipt number or idempotency key was already used for
+    the same person and amount, and the result is that first payment (a replayed retry).
+    """
+    item = PaymentItem(
+        person=person,
+        policy_id=policy_id,
+        tier=tier,
+        amount=amount,
+        channel=channel,
+        paid_at=paid_at,
+        receipt_number=receipt_number,
+        idempotency_key=idempotency_key,
+        population=population,
+    )
+    return _with_retries(lambda: _payments_record(actor=actor, items=[item], rows=False))[0]
+
+
+def payment_record_many(*, actor: Any, items: Sequence[PaymentItem]) -> list[Payment]:
+    """Record many payments at once, all or nothing, each checked as :func:`payment_record`
+    checks one.
+
+    The result lists one payment per item, in order; an item whose receipt number or
+    idempotency key was already used (before or earlier in the batch) for the same person
+    and amount gets that first payment. The first refusal names its row (``row``, counted
+    from 1) and the person, and nothing of the batch is written. A person paid by an earlier
+    row of the same batch is ``already_paid``.
+    """
+    results = _with_retries(lambda: _payments_record(actor=actor, items=items, rows=True))
+    return [result.payment for result in results]
+
+
+def _with_retries(attempt_once: Callable[[], T]) -> T:
+    """Run one atomic attempt; retry when it lost a race on a unique constraint or, on
+    SQLite outside a transaction, timed out waiting for the write lock."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _payment_record_once(
-                actor=actor,
-                person=person,
-                policy_id=policy_id,
-                tier=tier,
-                amount=amount,
-                channel=channel,
-                paid_at=paid_at,
-                receipt_number=receipt_number,
-                idempotency_key=idempotency_key,
-                population=population,
-            )
+            return attempt_once()
         except IntegrityError:
             if attempt == MAX_ATTEMPTS:
                 raise
@@ -379,68 +529,239 @@ def payment_record(
     raise AssertionError("unreachable")
 
 
-def _find_previous(receipt_number: str | None, idempotency_key: str | None) -> Payment | None:
-    condition = Q()
-    if receipt_number:
-        condition |= Q(receipt_number=receipt_number)
-    if idempotency_key:
-        condition |= Q(idempotency_key=idempotency_key)
-    if not condition:
-        return None
-    return (
-        Payment.objects.filter(condition)
-        .select_related("enrollment__person")
-        .order_by("id")
-        .first()
+@dataclass(slots=True)
+class _Pending:
+    """One item of a batch on its way to the database."""
+
+    row: int
+    person: Person
+    enrollment: Enrollment
+    new_enrollment: bool
+    quote: Quote
+    payment: Payment
+    before: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """An item's arguments after the checks that need no database."""
+
+    person_id: int
+    amount: Decimal
+    paid_at: dt.datetime
+    receipt_number: str | None
+    idempotency_key: str | None
+
+
+def _in_row(error: ApplicationError, row: int) -> ApplicationError:
+    return ApplicationError(
+        error.code, f"第{row}行：{error.message}", **{**error.params, "row": row}
     )
+
+
+def _receipt_conflict(
+    person: Person, used: str | None, other: Person, amount: Decimal
+) -> ApplicationError:
+    return ApplicationError(
+        "receipt_conflict",
+        f"{person.label}：票据号或请求号{used}已用于{other.label}的{amount}元缴费，"
+        "不能再用于另一笔缴费",
+        person=person.label,
+        other_person=other.label,
+        receipt_number=used,
+    )
+
+
+def _previous_payments(checked: Sequence[_Checked]) -> dict[tuple[str, str], Payment]:
+    """Payments already recorded under the batch's receipt numbers and idempotency keys."""
+    receipts = sorted({c.receipt_number for c in checked if c.receipt_number})
+    keys = sorted({c.idempotency_key for c in checked if c.idempotency_key})
+    found: dict[tuple[str, str], Payment] = {}
+    for field, values in (("receipt_number", receipts), ("idempotency_key", keys)):
+        for chunk in _chunks(values):
+            rows = Payment.objects.filter(**{f"{field}__in": chunk}).select_related(
+                "enrollment__person"
+            )
+            for payment in rows:
+                found[(field, getattr(payment, field))] = payment
+    return found
 
 
 @transaction.atomic
-def _payment_record_once(
+def _payments_record(
+    *, actor: Any, items: Sequence[PaymentItem], rows: bool
+) -> list[PaymentResult]:
+    """One attempt at recording ``items``: every check per row first, then bulk writes."""
+
+    def refuse(error: ApplicationError, row: int) -> ApplicationError:
+        return _in_row(error, row) if rows else error
+
+    checked: list[_Checked] = []
+    for row, item in enumerate(items, start=1):
+        try:
+            checked.append(
+                _Checked(
+                    person_id=item.person.pk,
+                    amount=_money(item.amount, what="缴费金额"),
+                    paid_at=_aware(item.paid_at),
+                    receipt_number=(item.receipt_number or "").strip() or None,
+                    idempotency_key=(item.idempotency_key or "").strip() or None,
+                )
+            )
+        except ApplicationError as error:
+            raise refuse(error, row) from None
+    if not items:
+        return []
+
+    persons, scope = _lock_persons(actor, [item.person for item in items])
+    for row, item in enumerate(items, start=1):
+        if item.person.pk not in persons:
+            missing = not_found(f"编号为{item.person.pk}的参保人", person_id=item.person.pk)
+            raise refuse(missing, row)
+    previous = _previous_payments(checked)
+    policies: dict[str, Any] = {}
+    for item in items:
+        if item.policy_id not in policies:
+            try:
+                policies[item.policy_id] = _policy(item.policy_id)
+            except ApplicationError:
+                policies[item.policy_id] = None  # refused below, in the row that names it
+    person_ids = sorted(persons)
+    years = sorted({policy.benefit_year for policy in policies.values() if policy is not None})
+    enrollments: dict[tuple[int, int], Enrollment] = {}
+    others: dict[tuple[int, int], OtherInsurance] = {}
+    for chunk in _chunks(person_ids):
+        for enrollment in Enrollment.objects.filter(
+            person_id__in=chunk, benefit_year__in=years
+        ).select_related("village"):
+            enrollments[(enrollment.person_id, enrollment.benefit_year)] = enrollment
+        for other in OtherInsurance.objects.filter(
+            person_id__in=chunk, benefit_year__in=years
+        ).order_by("-pk"):
+            others[(other.person_id, other.benefit_year)] = other  # the first one wins
+    tags = _tags_of(person_ids)
+    reversals: dict[int, int] = {}
+    unpaid = [e.pk for e in enrollments.values() if e.status != Enrollment.Status.PAID]
+    for chunk in _chunks(unpaid):
+        counts = (
+            Payment.objects.filter(enrollment_id__in=chunk, reverses__isnull=False)
+            .values("enrollment_id")
+            .annotate(n=Count("id"))
+        )
+        reversals.update((c["enrollment_id"], c["n"]) for c in counts)
+    collector = _collector_of(actor)
+    user = _user(actor)
+
+    # Each row's outcome: a payment recorded before (replayed), or one this batch writes;
+    # ``created`` is False for a replay, also of an earlier row of the batch.
+    results: list[tuple[Payment | _Pending, bool]] = []
+    by_key: dict[tuple[str, str], _Pending] = {}
+    paid_here: dict[tuple[int, int], _Pending] = {}
+    for row, (item, check) in enumerate(zip(items, checked, strict=True), start=1):
+        person = persons[check.person_id]
+        try:
+            _require_person_in(actor, person, scope)
+            keys = [
+                (field, value)
+                for field, value in (
+                    ("receipt_number", check.receipt_number),
+                    ("idempotency_key", check.idempotency_key),
+                )
+                if value
+            ]
+            first = min(
+                (previous[key] for key in keys if key in previous),
+                key=lambda payment: payment.pk,
+                default=None,
+            )
+            if first is not None:
+                if first.enrollment.person_id == person.pk and first.amount == check.amount:
+                    results.append((first, False))
+                    continue
+                used = (
+                    check.receipt_number
+                    if first.receipt_number == check.receipt_number
+                    else check.idempotency_key
+                )
+                raise _receipt_conflict(person, used, first.enrollment.person, first.amount)
+            earlier = next((by_key[key] for key in keys if key in by_key), None)
+            if earlier is not None:
+                if earlier.person.pk == person.pk and earlier.payment.amount == check.amount:
+                    results.append((earlier, False))
+                    continue
+                used = (
+                    check.receipt_number
+                    if earlier.payment.receipt_number == check.receipt_number
+                    else check.idempotency_key
+                )
+                raise _receipt_conflict(person, used, earlier.person, earlier.payment.amount)
+            pending = _payment_checked(
+                actor=actor,
+                row=row,
+                item=item,
+                check=check,
+                person=person,
+                policy=policies[item.policy_id],
+                enrollments=enrollments,
+                others=others,
+                tags=tags[person.pk],
+                scope=scope,
+                paid_here=paid_here,
+            )
+        except ApplicationError as error:
+            raise refuse(error, row) from None
+        if not pending.new_enrollment:
+            pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
+        pending.payment.collector = collector
+        pending.payment.recorded_by = user
+        paid_here[(person.pk, pending.enrollment.benefit_year)] = pending
+        for key in keys:
+            by_key[key] = pending
+        results.append((pending, True))
+
+    _write_payments(
+        actor=actor, pendings=[r for r, created in results if isinstance(r, _Pending) and created]
+    )
+    return [
+        PaymentResult(r.payment if isinstance(r, _Pending) else r, created=created)
+        for r, created in results
+    ]
+
+
+def _payment_checked(
     *,
     actor: Any,
+    row: int,
+    item: PaymentItem,
+    check: _Checked,
     person: Person,
-    policy_id: str,
-    tier: int,
-    amount: Decimal,
-    channel: str,
-    paid_at: dt.datetime,
-    receipt_number: str | None,
-    idempotency_key: str | None,
-    population: str,
-) -> Payment:
-    person = _lock_person(actor, person)
-    previous = _find_previous(receipt_number, idempotency_key)
-    if previous is not None:
-        if previous.enrollment.person_id == person.pk and previous.amount == amount:
-            return previous
-        other = previous.enrollment.person
-        used = receipt_number if previous.receipt_number == receipt_number else idempotency_key
+    policy: Any,
+    enrollments: dict[tuple[int, int], Enrollment],
+    others: dict[tuple[int, int], OtherInsurance],
+    tags: list[IdentityTag],
+    scope: set[int],
+    paid_here: dict[tuple[int, int], _Pending],
+) -> _Pending:
+    """Every rule of :func:`payment_record` for one item, against what the batch read."""
+    if item.channel not in Payment.Channel.values:
         raise ApplicationError(
-            "receipt_conflict",
-            f"{person.label}：票据号或请求号{used}已用于{other.label}的{previous.amount}元缴费，"
-            "不能再用于另一笔缴费",
-            person=person.label,
-            other_person=other.label,
-            receipt_number=used,
+            "invalid_channel",
+            f"{person.label}：未知的缴费渠道“{item.channel}”",
+            channel=item.channel,
         )
-    if channel not in Payment.Channel.values:
-        raise ApplicationError(
-            "invalid_channel", f"{person.label}：未知的缴费渠道“{channel}”", channel=channel
-        )
-    policy = _policy(policy_id)
-    paid_on = timezone.localtime(paid_at).date()
+    if policy is None:
+        policy = _policy(item.policy_id)  # raises the engine's refusal
+    year = policy.benefit_year
+    paid_on = timezone.localtime(check.paid_at).date()
     _refuse_if_deceased(person)
-
-    enrollment = (
-        Enrollment.objects.filter(person=person, benefit_year=policy.benefit_year)
-        .select_related("village")
-        .first()
-    )
-    if enrollment is None:
-        enrollment = _new_enrollment(
-            actor=actor, person=person, policy=policy, tier=tier, population=population, on=paid_on
+    if (person.pk, year) in paid_here:
+        raise _already_paid(
+            person, paid_here[(person.pk, year)].enrollment, paid_here[(person.pk, year)].payment
         )
+    enrollment = enrollments.get((person.pk, year))
+    other = others.get((person.pk, year))
+    if enrollment is None:
+        _refuse_if_other(person, year, other)
     elif enrollment.status == Enrollment.Status.PAID:
         raise _already_paid(person, enrollment)
     elif enrollment.policy_id != policy.id:
@@ -451,47 +772,106 @@ def _payment_record_once(
             person=person.label,
         )
     else:
-        _refuse_if_insured_elsewhere(person, policy.benefit_year)
-
-    before = snapshot(enrollment)
-    quote = _quote(person=person, policy=policy, tier=tier, population=population, on=paid_on)
-    if amount != quote.personal:
+        _refuse_if_other(person, year, other)
+    quote = _quote(
+        person=person,
+        policy=policy,
+        tier=item.tier,
+        population=item.population,
+        on=paid_on,
+        tags=tags,
+    )
+    new_enrollment = enrollment is None
+    if enrollment is None:
+        village = person.hukou_village
+        if village.pk not in scope and person.residence_village_id is not None:
+            village = person.residence_village
+        enrollment = Enrollment(
+            person=person, village=village, benefit_year=year, policy_id=policy.id
+        )
+        _apply_quote(enrollment, quote)
+    if check.amount != quote.personal:
         identity = f"，{quote.identity.name}" if quote.identity else ""
         raise ApplicationError(
             "amount_mismatch",
-            f"{person.label}{paid_on}应缴{TIER_NAMES.get(tier, tier)}个人缴费{quote.personal}元"
-            f"{identity}，实收{amount}元，金额不符",
+            f"{person.label}{paid_on}应缴{TIER_NAMES.get(item.tier, item.tier)}个人缴费"
+            f"{quote.personal}元{identity}，实收{check.amount}元，金额不符",
             person=person.label,
             due=str(quote.personal),
-            amount=str(amount),
+            amount=str(check.amount),
         )
-    slot = Payment.objects.filter(enrollment=enrollment, reverses__isnull=False).count()
     payment = Payment(
+        enrollment=enrollment if not new_enrollment else None,
+        amount=check.amount,
+        channel=item.channel,
+        receipt_number=check.receipt_number,
+        idempotency_key=check.idempotency_key,
+        paid_at=check.paid_at,
+        slot=0,
+    )
+    return _Pending(
+        row=row,
+        person=person,
         enrollment=enrollment,
-        amount=amount,
-        channel=channel,
-        receipt_number=receipt_number,
-        idempotency_key=idempotency_key,
-        collector=_collector_of(actor),
-        paid_at=paid_at,
-        slot=slot,
-        recorded_by=_user(actor),
+        new_enrollment=new_enrollment,
+        quote=quote,
+        payment=payment,
     )
-    payment.save(force_insert=True)
 
-    _apply_quote(enrollment, quote)
-    enrollment.status = Enrollment.Status.PAID
-    enrollment.paid_at = paid_at
-    enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
-    audit_record(
-        actor=actor,
-        action="enrollment.pay",
-        instance=enrollment,
-        before=before,
-        after=snapshot(enrollment),
+
+def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
+    """Insert the batch's new enrollments and payments, mark the enrollments paid, audit."""
+    new = [p for p in pendings if p.new_enrollment]
+    Enrollment.objects.bulk_create([p.enrollment for p in new], batch_size=500)
+    created = {id(p): snapshot(p.enrollment) for p in new}
+    for pending in pendings:
+        pending.before = created.get(id(pending)) or snapshot(pending.enrollment)
+        pending.payment.enrollment = pending.enrollment
+    Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
+    now = timezone.now()
+    for pending in pendings:
+        enrollment = pending.enrollment
+        _apply_quote(enrollment, pending.quote)
+        enrollment.status = Enrollment.Status.PAID
+        enrollment.paid_at = pending.payment.paid_at
+        enrollment.updated_at = now
+    Enrollment.objects.bulk_update(
+        [p.enrollment for p in new], ["status", "paid_at", "updated_at"], batch_size=500
     )
-    audit_record(actor=actor, action="payment.record", instance=payment, after=snapshot(payment))
-    return payment
+    Enrollment.objects.bulk_update(
+        [p.enrollment for p in pendings if not p.new_enrollment],
+        [*QUOTE_FIELDS, "status", "paid_at"],
+        batch_size=100,
+    )
+    entries = []
+    for pending in pendings:
+        if pending.new_enrollment:
+            entries.append(
+                audit_entry(
+                    actor=actor,
+                    action="enrollment.create",
+                    instance=pending.enrollment,
+                    after=created[id(pending)],
+                )
+            )
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="enrollment.pay",
+                instance=pending.enrollment,
+                before=pending.before,
+                after=snapshot(pending.enrollment),
+            )
+        )
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="payment.record",
+                instance=pending.payment,
+                after=snapshot(pending.payment),
+            )
+        )
+    audit_bulk(entries)
 
 
 @transaction.atomic

@@ -35,6 +35,35 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     return data
 
 
+def audit_entry(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditLog:
+    """One audit entry, not yet saved: services that write many rows save them together
+    with :func:`audit_bulk`."""
+    user = actor if getattr(actor, "pk", None) is not None else None
+    return AuditLog(
+        actor=user,
+        actor_name=getattr(user, "username", "") if user is not None else "system",
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        before=before,
+        after=after,
+    )
+
+
+def audit_bulk(entries: list[AuditLog]) -> list[AuditLog]:
+    """Append ``entries`` (from :func:`audit_entry`) in one INSERT per batch, in order."""
+    if any(entry.object_id in ("", "None") for entry in entries):
+        raise ValueError("审计记录须在对象保存之后生成")
+    return AuditLog.objects.bulk_create(entries, batch_size=500)
+
+
 def audit_record(
     *,
     actor: Any,
@@ -44,13 +73,6 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Append one audit entry; ``before``/``after`` are :func:`snapshot` dicts (or None)."""
-    user = actor if getattr(actor, "pk", None) is not None else None
-    return AuditLog.objects.create(
-        actor=user,
-        actor_name=getattr(user, "username", "") if user is not None else "system",
-        action=action,
-        object_type=instance._meta.label_lower,
-        object_id=str(instance.pk),
-        before=before,
-        after=after,
-    )
+    entry = audit_entry(actor=actor, action=action, instance=instance, before=before, after=after)
+    entry.save()
+    return entry

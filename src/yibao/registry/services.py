@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from yibao.core import clock
 from yibao.core.access import require_person, require_village
-from yibao.core.audit import audit_record, snapshot
+from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 
@@ -39,17 +39,31 @@ class PersonData:
     birth_date: dt.date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdData:
+    """One household as written in the register book: the head first, then the members."""
+
+    head: PersonData
+    members: Sequence[PersonData] = ()
+    number: str | None = None
+    address: str = ""
+
+
+QUERY_CHUNK = 500
+
+
 def _label(name: str, id_number: str) -> str:
     return f"{name}（{mask_id_number(id_number)}）"
 
 
-def _person_create(
+def _person_new(
     *,
-    actor: Any,
     data: PersonData,
     hukou_village: Village,
     household: Household | None,
+    today: dt.date,
 ) -> Person:
+    """The unsaved person for ``data``, with every check that needs no database."""
     name = (data.name or "").strip()
     number = normalise(data.id_number)
     if not name:
@@ -58,7 +72,7 @@ def _person_create(
             f"证件号码{mask_id_number(number)}的人员未填写姓名",
             id_number=mask_id_number(number),
         )
-    parsed = parse_id_number(data.id_type, number, name=name, today=clock.today())
+    parsed = parse_id_number(data.id_type, number, name=name, today=today)
     sex, birth_date = parsed.sex or data.sex, parsed.birth_date or data.birth_date
     if sex is None or birth_date is None:
         raise ApplicationError(
@@ -66,10 +80,7 @@ def _person_create(
             f"{_label(name, number)}：该证件号码不含出生日期和性别，须另行填写",
             person=_label(name, number),
         )
-    existing = Person.objects.filter(id_number=number).select_related("hukou_village").first()
-    if existing is not None:
-        raise _duplicate(existing)
-    person = Person(
+    return Person(
         id_type=data.id_type,
         id_number=number,
         name=name,
@@ -82,6 +93,22 @@ def _person_create(
         residence_village=data.residence_village,
         id_warnings=list(parsed.warnings),
     )
+
+
+def _person_create(
+    *,
+    actor: Any,
+    data: PersonData,
+    hukou_village: Village,
+    household: Household | None,
+) -> Person:
+    person = _person_new(
+        data=data, hukou_village=hukou_village, household=household, today=clock.today()
+    )
+    number = person.id_number
+    existing = Person.objects.filter(id_number=number).select_related("hukou_village").first()
+    if existing is not None:
+        raise _duplicate(existing)
     try:
         with transaction.atomic():
             person.save(force_insert=True)
@@ -147,26 +174,139 @@ def household_register(
     address: str = "",
 ) -> Household:
     """Register a household with its head and members, all or nothing."""
+    data = HouseholdData(head=head, members=members, number=number, address=address)
+    return _households_register(actor=actor, village=village, households=[data], rows=False)[0]
+
+
+@transaction.atomic
+def household_register_many(
+    *, actor: Any, village: Village, households: Sequence[HouseholdData]
+) -> list[Household]:
+    """Register many households of ``village`` at once, all or nothing.
+
+    Every household and person is checked as :func:`household_register` checks one; the
+    first refusal names the row (``row``, counted from 1) and nothing of the batch is written.
+    An ID number or household number that appears twice in the batch is refused like one
+    already registered.
+    """
+    return _households_register(actor=actor, village=village, households=households, rows=True)
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i : i + QUERY_CHUNK] for i in range(0, len(values), QUERY_CHUNK)]
+
+
+def _in_row(error: ApplicationError, row: int, number: str | None) -> ApplicationError:
+    where = f"第{row}户" + (f"（户号{number}）" if number else "")
+    return ApplicationError(error.code, f"{where}：{error.message}", **{**error.params, "row": row})
+
+
+def _household_exists(number: str) -> ApplicationError:
+    return ApplicationError("household_exists", f"户号{number}已登记，不能重复登记", number=number)
+
+
+def _households_register(
+    *, actor: Any, village: Village, households: Sequence[HouseholdData], rows: bool
+) -> list[Household]:
     require_village(actor, village)
-    number = (number or "").strip() or None
-    if number is not None and Household.objects.filter(number=number).exists():
-        raise ApplicationError(
-            "household_exists", f"户号{number}已登记，不能重复登记", number=number
+    today = clock.today()
+    numbers = [(h.number or "").strip() or None for h in households]
+    id_numbers = [
+        normalise(p.id_number) for h in households for p in (h.head, *h.members) if p.id_number
+    ]
+    taken_numbers: set[str] = set()
+    for chunk in _chunks([n for n in numbers if n]):
+        taken_numbers.update(
+            Household.objects.filter(number__in=chunk).values_list("number", flat=True)
         )
-    household = Household(village=village, number=number, address=address)
-    household.save(force_insert=True)
-    head_data = head if head.relation_to_head else _with_relation(head, "户主")
-    head_person = _person_create(
-        actor=actor, data=head_data, hukou_village=village, household=household
+    registered: dict[str, Person] = {}
+    for chunk in _chunks(id_numbers):
+        for person in Person.objects.filter(id_number__in=chunk).select_related("hukou_village"):
+            registered[person.id_number] = person
+
+    built: list[tuple[Household, list[Person]]] = []
+    seen_numbers: dict[str, int] = {}
+    seen_persons: dict[str, int] = {}
+    for row, (data, number) in enumerate(zip(households, numbers, strict=True), start=1):
+        try:
+            if number is not None and (number in taken_numbers or number in seen_numbers):
+                raise _household_exists(number)
+            household = Household(village=village, number=number, address=data.address)
+            head = data.head if data.head.relation_to_head else _with_relation(data.head, "户主")
+            persons = []
+            for member in (head, *data.members):
+                person = _person_new(
+                    data=member, hukou_village=village, household=household, today=today
+                )
+                if person.id_number in registered:
+                    raise _duplicate(registered[person.id_number])
+                if person.id_number in seen_persons:
+                    raise _duplicate_in_batch(person, seen_persons[person.id_number], rows=rows)
+                seen_persons[person.id_number] = row
+                persons.append(person)
+        except ApplicationError as error:
+            raise (_in_row(error, row, number) if rows else error) from None
+        if number is not None:
+            seen_numbers[number] = row
+        built.append((household, persons))
+
+    try:
+        with transaction.atomic():
+            Household.objects.bulk_create([household for household, _ in built])
+            for household, persons in built:
+                for person in persons:
+                    person.household = household
+            Person.objects.bulk_create([p for _, persons in built for p in persons])
+    except IntegrityError:
+        # Registered by a concurrent request between the checks above and the inserts.
+        error = _raced(built)
+        if error is None:
+            raise
+        raise error from None
+    for household, persons in built:
+        household.head = persons[0]
+    Household.objects.bulk_update([household for household, _ in built], ["head"], batch_size=500)
+    entries = []
+    for household, persons in built:
+        entries += [
+            audit_entry(actor=actor, action="person.register", instance=p, after=snapshot(p))
+            for p in persons
+        ]
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="household.register",
+                instance=household,
+                after=snapshot(household),
+            )
+        )
+    audit_bulk(entries)
+    return [household for household, _ in built]
+
+
+def _duplicate_in_batch(person: Person, first_row: int, *, rows: bool) -> ApplicationError:
+    where = f"本批第{first_row}户" if rows else "本户"
+    return ApplicationError(
+        "person_exists",
+        f"{person.label}在{where}中已出现，不能重复登记",
+        person=person.label,
     )
-    for member in members:
-        _person_create(actor=actor, data=member, hukou_village=village, household=household)
-    household.head = head_person
-    household.save(update_fields=["head"])
-    audit_record(
-        actor=actor, action="household.register", instance=household, after=snapshot(household)
-    )
-    return household
+
+
+def _raced(built: list[tuple[Household, list[Person]]]) -> ApplicationError | None:
+    numbers = [p.id_number for _, persons in built for p in persons]
+    for chunk in _chunks(numbers):
+        existing = (
+            Person.objects.filter(id_number__in=chunk).select_related("hukou_village").first()
+        )
+        if existing is not None:
+            return _duplicate(existing)
+    household_numbers = [h.number for h, _ in built if h.number]
+    for chunk in _chunks(household_numbers):
+        taken = Household.objects.filter(number__in=chunk).values_list("number", flat=True)
+        if taken:
+            return _household_exists(taken[0])
+    return None
 
 
 def _with_relation(data: PersonData, relation: str) -> PersonData:
