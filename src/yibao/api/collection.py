@@ -20,7 +20,6 @@ from .schemas import (
     ReversalIn,
     TierIn,
 )
-from .selectors import payment_key_used
 
 router = Router(tags=["参保与缴费"])
 
@@ -69,10 +68,7 @@ def payment_record(
 ) -> Any:
     actor = request.auth
     person = access_person(actor, payload.person_id)
-    key = (idempotency_key or "").strip() or None
-    receipt = (payload.receipt_number or "").strip() or None
-    retry = payment_key_used(receipt_number=receipt, idempotency_key=key)
-    payment = services.payment_record(
+    result = services.payment_submit(
         actor=actor,
         person=person,
         policy_id=payload.policy,
@@ -80,11 +76,11 @@ def payment_record(
         amount=payload.amount,
         channel=payload.channel,
         paid_at=payload.paid_at,
-        receipt_number=receipt,
-        idempotency_key=key,
+        receipt_number=payload.receipt_number,
+        idempotency_key=idempotency_key,
         population=payload.population,
     )
-    return Status(200 if retry else 201, payment)
+    return Status(201 if result.created else 200, result.payment)
 
 
 @router.get("/payments/{payment_id}", response=PaymentOut, summary="缴费记录")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from yibao.collection.models import Enrollment, Payment
+from yibao.collection.models import Enrollment
 from yibao.registry.models import Person, Village
 from yibao.registry.selectors import person_list
 
@@ -30,20 +30,6 @@ def person_list_by_payment(
         benefit_year=benefit_year, status=Enrollment.Status.PAID
     ).values("person_id")
     return queryset.filter(pk__in=paid_ids) if paid else queryset.exclude(pk__in=paid_ids)
-
-
-def payment_key_used(*, receipt_number: str | None, idempotency_key: str | None) -> bool:
-    """Whether a payment already carries this receipt number or idempotency key.
-
-    Only decides 200 (a retry answered with the first payment) against 201 (a new payment);
-    :func:`~yibao.collection.services.payment_record` itself guarantees there is one payment.
-    """
-    condition = Q()
-    if receipt_number:
-        condition |= Q(receipt_number=receipt_number)
-    if idempotency_key:
-        condition |= Q(idempotency_key=idempotency_key)
-    return bool(condition) and Payment.objects.filter(condition).exists()
 
 
 def api_token_list(*, username: str | None = None, prefix: str | None = None) -> QuerySet[ApiToken]:
