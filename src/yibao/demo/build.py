@@ -168,19 +168,24 @@ def _person_data(member: Any) -> registry.PersonData:
     )
 
 
+def _household_data(household: Any) -> registry.HouseholdData:
+    return registry.HouseholdData(
+        head=_person_data(household.head),
+        members=[_person_data(m) for m in household.members[1:]],
+        number=household.number,
+        address=household.address,
+    )
+
+
 def _village(
     plan: TownshipPlan, village_plan: VillagePlan, village: Village, users: dict[str, Any]
 ) -> int:
     clerk = users["sanjiang"]
-    for household in village_plan.households:
-        registry.household_register(
-            actor=clerk,
-            village=village,
-            head=_person_data(household.head),
-            members=[_person_data(m) for m in household.members[1:]],
-            number=household.number,
-            address=household.address,
-        )
+    registry.household_register_many(
+        actor=clerk,
+        village=village,
+        households=[_household_data(household) for household in village_plan.households],
+    )
     persons = {p.id_number: p for p in Person.objects.filter(hukou_village=village)}
     for member in village_plan.persons:
         person = persons[member.id_number]
@@ -210,14 +215,12 @@ def _village(
             registry.person_mark_deceased(
                 actor=clerk, person=person, died_on=member.died_on, evidence="公安户籍注销信息"
             )
-    recorded: list[tuple[PaymentPlan, Payment]] = []
-    for payment_plan in village_plan.payments:
-        recorded.append((payment_plan, _pay(plan, payment_plan, persons, users)))
+    recorded = _pay(plan, village_plan.payments, persons, users)
     for member, tier in village_plan.enrollments:
         collection.enrollment_create(
             actor=clerk, person=persons[member.id_number], policy_id=plan.policy_id, tier=tier
         )
-    count = len(recorded)
+    repays: list[PaymentPlan] = []
     for payment_plan, payment in recorded:
         if payment_plan.reversal is None:
             continue
@@ -227,27 +230,40 @@ def _village(
             reason=REVERSAL_REASONS[payment_plan.reversal],
         )
         if payment_plan.repay is not None:
-            _pay(plan, payment_plan.repay, persons, users)
-            count += 1
-    return count
+            repays.append(payment_plan.repay)
+    _pay(plan, repays, persons, users)
+    return len(recorded) + len(repays)
 
 
 def _pay(
     plan: TownshipPlan,
-    payment_plan: PaymentPlan,
+    payment_plans: list[PaymentPlan],
     persons: dict[str, Person],
     users: dict[str, Any],
-) -> Payment:
-    return collection.payment_record(
-        actor=users[payment_plan.actor],
-        person=persons[payment_plan.person.id_number],
-        policy_id=plan.policy_id,
-        tier=payment_plan.tier,
-        amount=payment_plan.amount,
-        channel=payment_plan.channel,
-        paid_at=payment_plan.paid_at,
-        receipt_number=payment_plan.receipt,
-    )
+) -> list[tuple[PaymentPlan, Payment]]:
+    """Record ``payment_plans`` in one batch per collector (the actor of a batch)."""
+    by_actor: dict[str, list[PaymentPlan]] = {}
+    for payment_plan in payment_plans:
+        by_actor.setdefault(payment_plan.actor, []).append(payment_plan)
+    recorded: dict[int, Payment] = {}
+    for actor, plans in by_actor.items():
+        payments = collection.payment_record_many(
+            actor=users[actor],
+            items=[
+                collection.PaymentItem(
+                    person=persons[p.person.id_number],
+                    policy_id=plan.policy_id,
+                    tier=p.tier,
+                    amount=p.amount,
+                    channel=p.channel,
+                    paid_at=p.paid_at,
+                    receipt_number=p.receipt,
+                )
+                for p in plans
+            ],
+        )
+        recorded.update((id(p), payment) for p, payment in zip(plans, payments, strict=True))
+    return [(p, recorded[id(p)]) for p in payment_plans]
 
 
 def _remittances(plan: TownshipPlan, users: dict[str, Any]) -> int:
