@@ -1,0 +1,510 @@
+"""Batch services: every row checked as the one-at-a-time service checks it, all or nothing."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from yibao.collection.models import Enrollment, Payment
+from yibao.collection.services import (
+    PaymentItem,
+    enrollment_create,
+    payment_record,
+    payment_record_many,
+    payment_reverse,
+    payment_submit,
+)
+from yibao.core.errors import ApplicationError
+from yibao.core.models import AuditLog
+from yibao.policy import IdentityClaim, QuoteRequest, get_policy
+from yibao.registry.models import Household, Person
+from yibao.registry.services import (
+    HouseholdData,
+    PersonData,
+    household_register,
+    household_register_many,
+    other_insurance_record,
+    person_mark_deceased,
+)
+
+from . import factories as f
+
+PAID_ON = f.CAMPAIGN_DAY
+
+
+def household(number: str | None, size: int = 3, *, bad: int | None = None) -> HouseholdData:
+    members = [
+        PersonData(
+            id_number="500222199001011230" if i == bad else f.id_number(),
+            name=f"{number or '无号'}成员{i}",
+            relation_to_head="子女",
+        )
+        for i in range(1, size)
+    ]
+    return HouseholdData(
+        head=PersonData(id_number=f.id_number(), name=f"{number or '无号'}户主"),
+        members=members,
+        number=number,
+        address="三江大道1号",
+    )
+
+
+def item(person: Person, amount: str, **kwargs) -> PaymentItem:
+    return PaymentItem(
+        person=person,
+        policy_id=kwargs.pop("policy_id", f.POLICY),
+        tier=kwargs.pop("tier", 1),
+        amount=Decimal(amount),
+        channel=kwargs.pop("channel", "cash"),
+        paid_at=kwargs.pop("paid_at", f.aware(PAID_ON)),
+        **kwargs,
+    )
+
+
+def due(person: Person, *identities: str, tier: int = 1) -> Decimal:
+    """What the policy engine itself says the person pays (not the service under test)."""
+    request = QuoteRequest(
+        paid_on=PAID_ON, tier=tier, identities=tuple(IdentityClaim(key) for key in identities)
+    )
+    return get_policy(f.POLICY).quote(request).personal
+
+
+def counts() -> tuple[int, int, int, int, int]:
+    return (
+        Household.objects.count(),
+        Person.objects.count(),
+        Enrollment.objects.count(),
+        Payment.objects.count(),
+        AuditLog.objects.count(),
+    )
+
+
+# --- households ---------------------------------------------------------------------------
+
+
+def test_a_batch_of_households_registers_each_with_its_head_members_and_audit(town):
+    households = household_register_many(
+        actor=town.sanhe_collector,
+        village=town.sanhe,
+        households=[household("H-1", 2), household("H-2", 4), household(None, 1)],
+    )
+    assert [h.number for h in households] == ["H-1", "H-2", None]
+    for h, size in zip(households, (2, 4, 1), strict=True):
+        h.refresh_from_db()
+        assert h.head.relation_to_head == "户主"
+        assert h.head.household_id == h.pk
+        assert h.members.count() == size
+        assert set(h.members.values_list("hukou_village", flat=True)) == {town.sanhe.pk}
+    persons = Person.objects.all()
+    assert persons.count() == 7
+    for person in persons:
+        entry = AuditLog.objects.get(action="person.register", object_id=str(person.pk))
+        assert entry.actor == town.sanhe_collector
+        assert entry.after["id_number"] != person.id_number  # masked
+        assert entry.after["household_id"] == person.household_id
+    for h in households:
+        entry = AuditLog.objects.get(action="household.register", object_id=str(h.pk))
+        assert entry.after["head_id"] == h.head_id
+
+
+def test_a_household_batch_with_one_bad_row_writes_nothing_and_names_the_row(town):
+    with pytest.raises(ApplicationError) as error:
+        household_register_many(
+            actor=town.sanhe_collector,
+            village=town.sanhe,
+            households=[household("H-1"), household("H-2"), household("H-3", bad=2)],
+        )
+    assert error.value.code == "invalid_id_number"
+    assert error.value.params["row"] == 3
+    assert error.value.message.startswith("第3户（户号H-3）：")
+    assert "H-3成员2" in error.value.message
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_person_registered_before_refuses_the_household_batch(town):
+    number = f.id_number()
+    f.person(town.dashan, name="先登记", number=number)
+    second = household("H-2")
+    second = HouseholdData(
+        head=second.head, members=[PersonData(id_number=number, name="后登记")], number="H-2"
+    )
+    before = counts()
+    with pytest.raises(ApplicationError) as error:
+        household_register_many(
+            actor=town.office, village=town.sanhe, households=[household("H-1"), second]
+        )
+    assert error.value.code == "person_exists"
+    assert error.value.params["row"] == 2
+    assert "大山村" in error.value.message
+    assert counts() == before
+
+
+def test_an_id_number_twice_in_one_household_batch_is_refused(town):
+    first = household("H-1")
+    twice = HouseholdData(
+        head=PersonData(id_number=f.id_number(), name="户主乙"),
+        members=[PersonData(id_number=first.members[0].id_number, name="又一次")],
+        number="H-2",
+    )
+    with pytest.raises(ApplicationError) as error:
+        household_register_many(actor=town.office, village=town.sanhe, households=[first, twice])
+    assert error.value.code == "person_exists"
+    assert "本批第1户" in error.value.message
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_household_number_twice_or_already_registered_refuses_the_batch(town):
+    household_register(
+        actor=town.office, village=town.sanhe, head=household("H-0").head, number="H-0"
+    )
+    before = counts()
+    for batch in ([household("H-1"), household("H-1")], [household("H-1"), household("H-0")]):
+        with pytest.raises(ApplicationError) as error:
+            household_register_many(actor=town.office, village=town.sanhe, households=batch)
+        assert error.value.code == "household_exists"
+        assert error.value.params["row"] == 2
+    assert counts() == before
+
+
+def test_a_collector_cannot_register_a_batch_in_another_village(town):
+    with pytest.raises(ApplicationError) as error:
+        household_register_many(
+            actor=town.sanhe_collector, village=town.dashan, households=[household("H-1")]
+        )
+    assert error.value.code == "out_of_scope"
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_registering_a_household_does_not_query_per_member(town):
+    def queries(size: int, number: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            household_register(
+                actor=town.office,
+                village=town.sanhe,
+                head=household(number).head,
+                members=household(number, size).members,
+                number=number,
+            )
+        return len(captured.captured_queries)
+
+    assert queries(2, "H-1") == queries(6, "H-2") <= 12
+
+
+# --- payments -----------------------------------------------------------------------------
+
+
+def test_a_payment_batch_enrolls_and_pays_everyone_at_the_policy_engines_amounts(town):
+    plain, low_income, destitute, tier2 = (f.person(town.sanhe, name=n) for n in "甲乙丙丁")
+    f.tag(low_income, "低保对象")
+    f.tag(destitute, "特困人员")
+    expected = {
+        plain.pk: due(plain),
+        low_income.pk: due(low_income, "低保对象"),
+        destitute.pk: due(destitute, "特困人员"),
+        tier2.pk: due(tier2, tier=2),
+    }
+    assert expected[destitute.pk] == 0 and expected[low_income.pk] < expected[plain.pk]
+    payments = payment_record_many(
+        actor=town.sanhe_collector,
+        items=[
+            item(plain, str(expected[plain.pk]), receipt_number="R-1"),
+            item(low_income, str(expected[low_income.pk]), receipt_number="R-2"),
+            item(destitute, "0", channel="tax_bureau"),
+            item(tier2, str(expected[tier2.pk]), tier=2, idempotency_key="K-4"),
+        ],
+    )
+    assert [p.enrollment.person_id for p in payments] == [
+        plain.pk,
+        low_income.pk,
+        destitute.pk,
+        tier2.pk,
+    ]
+    for payment in payments:
+        payment.refresh_from_db()
+        enrollment = payment.enrollment
+        assert payment.amount == enrollment.personal == expected[enrollment.person_id]
+        assert enrollment.status == Enrollment.Status.PAID
+        assert enrollment.paid_at == payment.paid_at
+        assert enrollment.standard == enrollment.subsidy + enrollment.personal
+        assert payment.collector.user == town.sanhe_collector
+        assert payment.recorded_by == town.sanhe_collector
+        assert payment.slot == 0
+    assert payments[2].is_zero_declaration
+    assert Enrollment.objects.get(person=low_income).identity_name
+
+
+def test_every_write_of_a_payment_batch_is_audited(town):
+    enrolled = f.person(town.sanhe, name="已登记")
+    enrollment_create(actor=town.sanhe_collector, person=enrolled, policy_id=f.POLICY, tier=2)
+    new = f.person(town.sanhe, name="新参保")
+    before = AuditLog.objects.count()
+    first, second = payment_record_many(
+        actor=town.sanhe_collector, items=[item(enrolled, "725", tier=2), item(new, "350")]
+    )
+    entries = list(AuditLog.objects.order_by("id")[before:])
+    assert [(e.action, e.object_id) for e in entries] == [
+        ("enrollment.pay", str(first.enrollment_id)),
+        ("payment.record", str(first.pk)),
+        ("enrollment.create", str(second.enrollment_id)),
+        ("enrollment.pay", str(second.enrollment_id)),
+        ("payment.record", str(second.pk)),
+    ]
+    for entry in entries:
+        assert entry.actor == town.sanhe_collector
+    pay_entries = [e for e in entries if e.action == "enrollment.pay"]
+    for entry in pay_entries:
+        assert entry.before["status"] == "unpaid" and entry.after["status"] == "paid"
+    assert entries[2].after["status"] == "unpaid"
+    assert Decimal(entries[4].after["amount"]) == Decimal("350")
+
+
+def test_a_payment_batch_with_one_bad_row_writes_nothing_and_names_the_row(town):
+    good, low_income, other = (f.person(town.sanhe, name=n) for n in ("好人", "刘一", "第三"))
+    f.tag(low_income, "低保对象")
+    before = counts()
+    with pytest.raises(ApplicationError) as error:
+        payment_record_many(
+            actor=town.sanhe_collector,
+            items=[
+                item(good, "350", receipt_number="R-1"),
+                item(low_income, "350", receipt_number="R-2"),  # owes 35
+                item(other, "350", receipt_number="R-3"),
+            ],
+        )
+    assert error.value.code == "amount_mismatch"
+    assert error.value.params["row"] == 2
+    assert error.value.message.startswith("第2行：刘一")
+    assert counts() == before
+    # Nothing half-written: the good rows go through on their own afterwards.
+    assert len(payment_record_many(actor=town.sanhe_collector, items=[item(good, "350")])) == 1
+
+
+@pytest.mark.parametrize("refusal", ["deceased", "employee", "out_of_scope", "channel", "late"])
+def test_every_rule_of_payment_record_refuses_a_batch_row(town, refusal):
+    good, person = f.person(town.sanhe, name="好人"), f.person(town.sanhe, name="某人")
+    kwargs = {}
+    if refusal == "deceased":
+        person_mark_deceased(actor=town.office, person=person, died_on=f.CAMPAIGN_DAY)
+    elif refusal == "employee":
+        other_insurance_record(actor=town.office, person=person, kind="employee", benefit_year=2023)
+    elif refusal == "out_of_scope":
+        person = f.person(town.dashan, name="某人")
+    elif refusal == "channel":
+        kwargs["channel"] = "bitcoin"
+    else:
+        kwargs["paid_at"] = f.aware(f.CAMPAIGN_DAY.replace(year=2024))
+    before = counts()
+    with pytest.raises(ApplicationError) as error:
+        payment_record_many(
+            actor=town.sanhe_collector, items=[item(good, "350"), item(person, "350", **kwargs)]
+        )
+    with pytest.raises(ApplicationError) as single:
+        payment_record(
+            actor=town.sanhe_collector,
+            person=person,
+            policy_id=f.POLICY,
+            tier=1,
+            amount=Decimal("350"),
+            channel=kwargs.get("channel", "cash"),
+            paid_at=kwargs.get("paid_at", f.aware(PAID_ON)),
+        )
+    assert error.value.code == single.value.code
+    assert error.value.message == f"第2行：{single.value.message}"
+    assert "某人" in error.value.message
+    assert counts() == before
+
+
+def test_resubmitting_a_payment_batch_returns_the_first_payments_and_writes_nothing(town):
+    persons = [f.person(town.sanhe, name=f"居民{i}") for i in range(3)]
+    items = [
+        item(persons[0], "350", receipt_number="R-1"),
+        item(persons[1], "350", idempotency_key="K-2"),
+        item(persons[2], "350", receipt_number="R-3", idempotency_key="K-3"),
+    ]
+    first = payment_record_many(actor=town.sanhe_collector, items=items)
+    before = counts()
+    again = payment_record_many(actor=town.sanhe_collector, items=items)
+    assert [p.pk for p in again] == [p.pk for p in first]
+    assert counts() == before
+
+
+def test_a_batch_mixing_replays_and_new_payments_writes_only_the_new(town):
+    old, new = f.person(town.sanhe, name="旧"), f.person(town.sanhe, name="新")
+    [first] = payment_record_many(
+        actor=town.sanhe_collector, items=[item(old, "350", receipt_number="R-1")]
+    )
+    replay, fresh = payment_record_many(
+        actor=town.sanhe_collector,
+        items=[item(old, "350", receipt_number="R-1"), item(new, "350", receipt_number="R-2")],
+    )
+    assert replay.pk == first.pk
+    assert fresh.pk != first.pk
+    assert Payment.objects.count() == 2
+    assert AuditLog.objects.filter(action="payment.record").count() == 2
+
+
+def test_a_receipt_used_before_for_someone_else_refuses_the_batch(town):
+    one, two = f.person(town.sanhe, name="一"), f.person(town.sanhe, name="二")
+    payment_record_many(actor=town.sanhe_collector, items=[item(one, "350", receipt_number="R-1")])
+    before = counts()
+    with pytest.raises(ApplicationError) as error:
+        payment_record_many(
+            actor=town.sanhe_collector, items=[item(two, "350", receipt_number="R-1")]
+        )
+    assert error.value.code == "receipt_conflict"
+    assert error.value.params["row"] == 1
+    assert counts() == before
+
+
+def test_the_same_receipt_twice_in_a_batch_is_one_payment_or_a_conflict(town):
+    one, two = f.person(town.sanhe, name="一"), f.person(town.sanhe, name="二")
+    first, again = payment_record_many(
+        actor=town.sanhe_collector,
+        items=[item(one, "350", receipt_number="R-1"), item(one, "350", receipt_number="R-1")],
+    )
+    assert first.pk == again.pk
+    assert Payment.objects.count() == 1
+    with pytest.raises(ApplicationError) as error:
+        payment_record_many(
+            actor=town.sanhe_collector,
+            items=[item(two, "350", receipt_number="R-2"), item(one, "350", receipt_number="R-2")],
+        )
+    assert error.value.code == "receipt_conflict"
+    assert error.value.params["row"] == 2
+    assert Payment.objects.count() == 1
+
+
+def test_a_person_twice_in_one_batch_is_already_paid(town):
+    person = f.person(town.sanhe, name="两次")
+    with pytest.raises(ApplicationError) as error:
+        payment_record_many(
+            actor=town.sanhe_collector,
+            items=[
+                item(person, "350", receipt_number="R-1"),
+                item(person, "350", receipt_number="R-2"),
+            ],
+        )
+    assert error.value.code == "already_paid"
+    assert error.value.params["row"] == 2
+    assert "两次" in error.value.message and "350" in error.value.message
+    assert counts()[2:] == (0, 0, 0)
+
+
+def test_a_batch_pays_a_reversed_person_again_in_the_next_slot(town):
+    person = f.person(town.sanhe)
+    payment = payment_record(
+        actor=town.sanhe_collector,
+        person=person,
+        policy_id=f.POLICY,
+        tier=1,
+        amount=Decimal("350"),
+        channel="cash",
+    )
+    payment_reverse(actor=town.office, payment=payment, reason="档次选错")
+    [again] = payment_record_many(actor=town.sanhe_collector, items=[item(person, "725", tier=2)])
+    assert again.slot == 1
+    enrollment = Enrollment.objects.get(person=person)
+    assert (enrollment.tier, enrollment.personal, enrollment.status) == (2, Decimal("725"), "paid")
+
+
+def test_an_empty_batch_writes_nothing(town):
+    assert payment_record_many(actor=town.sanhe_collector, items=[]) == []
+    assert household_register_many(actor=town.office, village=town.sanhe, households=[]) == []
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_paying_costs_a_fixed_number_of_queries(town):
+    person = f.person(town.sanhe)
+    with CaptureQueriesContext(connection) as captured:
+        payment_record(
+            actor=town.sanhe_collector,
+            person=person,
+            policy_id=f.POLICY,
+            tier=1,
+            amount=Decimal("350"),
+            channel="cash",
+            receipt_number="R-1",
+        )
+    assert len(captured.captured_queries) <= 15
+    persons = [f.person(town.sanhe, name=f"居民{i}") for i in range(20)]
+    with CaptureQueriesContext(connection) as captured:
+        payment_record_many(actor=town.sanhe_collector, items=[item(p, "350") for p in persons])
+    assert len(captured.captured_queries) <= 15
+
+
+# --- payment_submit -----------------------------------------------------------------------
+
+
+def submit(actor, person, **keys):
+    return payment_submit(
+        actor=actor,
+        person=person,
+        policy_id=f.POLICY,
+        tier=1,
+        amount=Decimal("350"),
+        channel="wechat",
+        **keys,
+    )
+
+
+@pytest.mark.parametrize("keys", [{"receipt_number": "R-9"}, {"idempotency_key": "client-9"}])
+def test_payment_submit_says_whether_it_recorded_the_payment_or_replayed_the_first(town, keys):
+    person = f.person(town.sanhe)
+    first = submit(town.sanhe_collector, person, **keys)
+    again = submit(town.sanhe_collector, person, **keys)
+    assert first.created is True
+    assert again.created is False
+    assert again.payment.pk == first.payment.pk
+    assert Payment.objects.count() == 1
+
+
+def test_payment_record_returns_the_payment_of_payment_submit(town):
+    person = f.person(town.sanhe)
+    result = submit(town.sanhe_collector, person, receipt_number="R-1")
+    replay = payment_record(
+        actor=town.sanhe_collector,
+        person=person,
+        policy_id=f.POLICY,
+        tier=1,
+        amount=Decimal("350"),
+        channel="wechat",
+        receipt_number="R-1",
+    )
+    assert isinstance(replay, Payment) and replay.pk == result.payment.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replays_of_one_request_report_created_exactly_once():
+    sanhe = f.area()["三河街社区"]
+    collector = f.user("replayer", villages=(sanhe,))
+    person = f.person(sanhe)
+    workers = 6
+    barrier = threading.Barrier(workers)
+    created: list[bool] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            result = submit(collector, person, idempotency_key="same-request")
+            with lock:
+                created.append(result.created)
+        except BaseException as error:  # reported below, the test must not hang
+            with lock:
+                failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert sorted(created) == [False] * (workers - 1) + [True]
+    assert Payment.objects.count() == 1
