@@ -294,9 +294,17 @@ def _already_enrolled(person: Person, existing: Enrollment) -> ApplicationError:
 
 
 def _new_enrollment(
-    *, actor: Any, person: Person, policy: Any, tier: int, population: str, on: dt.date
+    *,
+    actor: Any,
+    person: Person,
+    policy: Any,
+    tier: int,
+    population: str,
+    on: dt.date,
+    scope: set[int],
 ) -> Enrollment:
-    """Checks and inserts an enrollment; the person's row is already locked."""
+    """Checks and inserts an enrollment; the person's row is already locked and ``scope``
+    holds which of their villages the actor may act in."""
     _refuse_if_deceased(person)
     _refuse_if_insured_elsewhere(person, policy.benefit_year)
     existing = (
@@ -307,11 +315,11 @@ def _new_enrollment(
     if existing is not None:
         raise _already_enrolled(person, existing)
     quote = _quote(person=person, policy=policy, tier=tier, population=population, on=on)
-    village = person.hukou_village
-    if not in_scope(actor, village.pk) and person.residence_village_id is not None:
-        village = person.residence_village
     enrollment = Enrollment(
-        person=person, village=village, benefit_year=policy.benefit_year, policy_id=policy.id
+        person=person,
+        village=_enrollment_village(person, scope),
+        benefit_year=policy.benefit_year,
+        policy_id=policy.id,
     )
     _apply_quote(enrollment, quote)
     try:
@@ -327,6 +335,13 @@ def _new_enrollment(
         actor=actor, action="enrollment.create", instance=enrollment, after=snapshot(enrollment)
     )
     return enrollment
+
+
+def _enrollment_village(person: Person, scope: set[int]) -> Any:
+    """The household-register village, or the residence village when only that is in scope."""
+    if person.hukou_village_id not in scope and person.residence_village_id is not None:
+        return person.residence_village
+    return person.hukou_village
 
 
 def _effective_payment(enrollment: Enrollment) -> Payment | None:
@@ -374,7 +389,9 @@ def enrollment_create(
     ``insured_elsewhere``, ``out_of_scope`` and every refusal of the policy engine (for
     example ``tier_not_applicable``) under the engine's code.
     """
-    person = _lock_person(actor, person)
+    persons, scope = _lock_persons(actor, [person])
+    person = persons[person.pk]
+    _require_person_in(actor, person, scope)
     policy = _policy(policy_id)
     return _new_enrollment(
         actor=actor,
@@ -383,6 +400,7 @@ def enrollment_create(
         tier=tier,
         population=population,
         on=clock.today(),
+        scope=scope,
     )
 
 
@@ -783,11 +801,11 @@ def _payment_checked(
     )
     new_enrollment = enrollment is None
     if enrollment is None:
-        village = person.hukou_village
-        if village.pk not in scope and person.residence_village_id is not None:
-            village = person.residence_village
         enrollment = Enrollment(
-            person=person, village=village, benefit_year=year, policy_id=policy.id
+            person=person,
+            village=_enrollment_village(person, scope),
+            benefit_year=year,
+            policy_id=policy.id,
         )
         _apply_quote(enrollment, quote)
     if check.amount != quote.personal:
