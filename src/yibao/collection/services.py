@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from yibao.core import clock
@@ -853,14 +853,20 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
         enrollment.status = Enrollment.Status.PAID
         enrollment.paid_at = pending.payment.paid_at
         enrollment.updated_at = now
-    Enrollment.objects.bulk_update(
-        [p.enrollment for p in new], ["status", "paid_at", "updated_at"], batch_size=500
+    # New enrollments were inserted with this quote: only the status and the payment time
+    # change, the latter read from the payment just inserted for each of them.
+    paid_at = Subquery(
+        Payment.objects.filter(enrollment=OuterRef("pk"), reverses__isnull=True)
+        .order_by("-pk")
+        .values("paid_at")[:1]
     )
-    Enrollment.objects.bulk_update(
-        [p.enrollment for p in pendings if not p.new_enrollment],
-        [*QUOTE_FIELDS, "status", "paid_at"],
-        batch_size=100,
-    )
+    for chunk in _chunks([p.enrollment.pk for p in new]):
+        Enrollment.objects.filter(pk__in=chunk).update(
+            status=Enrollment.Status.PAID, paid_at=paid_at, updated_at=now
+        )
+    for pending in pendings:
+        if not pending.new_enrollment:
+            pending.enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
     entries = []
     for pending in pendings:
         if pending.new_enrollment:
