@@ -114,7 +114,7 @@ def _user(actor: Any) -> Any:
 
 def _lock_person(actor: Any, person: Person) -> Person:
     """Re-read and lock the person's row; the lock serialises writes for one person."""
-    locked = Person.objects.select_for_update().select_related("hukou_village").get(pk=person.pk)
+    locked = Person.objects.select_for_update(of=("self",)).select_related("hukou_village").get(pk=person.pk)
     require_person(actor, locked)
     return locked
 
@@ -149,7 +149,7 @@ def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Pers
     locked: dict[int, Person] = {}
     for chunk in _chunks(ids):
         rows = (
-            Person.objects.select_for_update()
+            Person.objects.select_for_update(of=("self",))
             .select_related("hukou_village", "residence_village")
             .filter(pk__in=chunk)
             .order_by("pk")
