@@ -114,7 +114,11 @@ def _user(actor: Any) -> Any:
 
 def _lock_person(actor: Any, person: Person) -> Person:
     """Re-read and lock the person's row; the lock serialises writes for one person."""
-    locked = Person.objects.select_for_update(of=("self",)).select_related("hukou_village").get(pk=person.pk)
+    locked = (
+        Person.objects.select_for_update(of=("self",))
+        .select_related("hukou_village")
+        .get(pk=person.pk)
+    )
     require_person(actor, locked)
     return locked
 
