@@ -283,9 +283,9 @@ def demo_digest() -> str:
             "E", e.person.id_number, e.benefit_year, e.tier, e.identity_name, e.standard,
             e.subsidy, e.personal, e.status,
         )  # fmt: skip
-    for pay in Payment.objects.select_related("enrollment__person", "reverses").order_by(
-        "enrollment__person__id_number", "id"
-    ):
+    for pay in Payment.objects.select_related(
+        "enrollment__person", "reverses", "collector__user"
+    ).order_by("enrollment__person__id_number", "id"):
         when = timezone.localtime(pay.paid_at)
         add(
             "$", pay.enrollment.person.id_number, pay.amount, pay.channel, pay.receipt_number,
