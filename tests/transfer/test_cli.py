@@ -25,7 +25,7 @@ def test_the_import_command_lists_bad_rows_and_exits_1_with_nothing_imported(
     out = capsys.readouterr()
     assert status == 1
     assert "3\t500222********" in out.out and "校验码不符" in out.out
-    assert "全部未导入" in out.out
+    assert "其余1行本次未导入" in out.out
     assert "校验：2/2 行" in out.err  # the progress line
     assert not Person.objects.exists()
 

@@ -38,7 +38,7 @@ def test_a_thousand_row_sheet_with_fifty_bad_rows_reports_each_with_its_reason_a
     assert Person.objects.count() == before
     assert not Household.objects.exists()
     assert not AuditLog.objects.filter(action__startswith="person.").exists()
-    assert "50行有误，全部未导入" in report.summary()
+    assert "50行有误，其余950行本次未导入" in report.summary()
 
 
 def test_the_reasons_are_in_chinese_and_name_what_is_wrong(town, thousand):
@@ -178,9 +178,9 @@ def test_the_village_option_fills_rows_without_a_village_and_rejects_rows_naming
     town, tmp_path
 ):
     rows = [
-        ["姓名", "公民身份号码", "户籍村（社区）"],
-        ["张三", resident_id(50), ""],
-        ["李四", resident_id(51), "五里村"],
+        ["姓名", "公民身份号码", "户籍村（社区）", "与户主关系"],
+        ["张三", resident_id(50), "", "户主"],
+        ["李四", resident_id(51), "五里村", "户主"],
     ]
     path = write_xlsx(tmp_path / "v.xlsx", rows)
     report = persons_import(actor=town.office, path=path, village="大山村", import_good_rows=True)

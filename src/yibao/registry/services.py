@@ -19,9 +19,9 @@ from yibao.core import clock
 from yibao.core.access import require_person, require_village
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
-from yibao.core.masking import mask_id_number
 
-from .idnumbers import normalise, parse_id_number
+from .checks import person_fields_check
+from .idnumbers import normalise
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 
 
@@ -52,10 +52,6 @@ class HouseholdData:
 QUERY_CHUNK = 500
 
 
-def _label(name: str, id_number: str) -> str:
-    return f"{name}（{mask_id_number(id_number)}）"
-
-
 def _person_new(
     *,
     data: PersonData,
@@ -64,34 +60,27 @@ def _person_new(
     today: dt.date,
 ) -> Person:
     """The unsaved person for ``data``, with every check that needs no database."""
-    name = (data.name or "").strip()
-    number = normalise(data.id_number)
-    if not name:
-        raise ApplicationError(
-            "name_required",
-            f"证件号码{mask_id_number(number)}的人员未填写姓名",
-            id_number=mask_id_number(number),
-        )
-    parsed = parse_id_number(data.id_type, number, name=name, today=today)
-    sex, birth_date = parsed.sex or data.sex, parsed.birth_date or data.birth_date
-    if sex is None or birth_date is None:
-        raise ApplicationError(
-            "birth_date_required",
-            f"{_label(name, number)}：该证件号码不含出生日期和性别，须另行填写",
-            person=_label(name, number),
-        )
+    checked = person_fields_check(
+        id_type=data.id_type,
+        id_number=data.id_number,
+        name=data.name,
+        sex=data.sex,
+        birth_date=data.birth_date,
+        phone=data.phone,
+        today=today,
+    )
     return Person(
         id_type=data.id_type,
-        id_number=number,
-        name=name,
-        sex=sex,
-        birth_date=birth_date,
-        phone=data.phone.strip(),
+        id_number=checked.id_number,
+        name=checked.name,
+        sex=checked.sex,
+        birth_date=checked.birth_date,
+        phone=checked.phone,
         household=household,
         relation_to_head=data.relation_to_head,
         hukou_village=hukou_village,
         residence_village=data.residence_village,
-        id_warnings=list(parsed.warnings),
+        id_warnings=list(checked.warnings),
     )
 
 

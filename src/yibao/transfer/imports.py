@@ -33,11 +33,13 @@ from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.core.models import AuditLog
 from yibao.policy import PolicyError, get_policy
-from yibao.registry.idnumbers import normalise, parse_id_number
+from yibao.registry.checks import HEAD_RELATIONS, person_fields_check
+from yibao.registry.idnumbers import normalise
 from yibao.registry.models import Household, Person, Village
 from yibao.registry.services import (
+    HouseholdData,
     PersonData,
-    household_register,
+    household_register_many,
     identity_tag_add,
     person_register,
 )
@@ -47,7 +49,14 @@ from .reading import Table, read_table
 Progress = Callable[[str, int, int], None]
 
 QUERY_CHUNK = 500
-HEAD_RELATIONS = frozenset({"户主", "本人", "本人（户主）", "户主本人"})
+HOUSEHOLD_CHUNK = 500  # households per household_register_many call
+# How the rows of a household were found, as the report names it.
+HOUSEHOLD_METHODS = {
+    "household_number": "户号",
+    "head_id_number": "户主身份证号",
+    "head_name": "户主姓名与“与户主关系”（同村）",
+    "adjacent": "与户主关系（相邻行）",
+}
 ID_TYPES = {
     "": Person.IdType.RESIDENT_ID,
     "居民身份证": Person.IdType.RESIDENT_ID,
@@ -62,7 +71,6 @@ ID_TYPES = {
 }
 SEXES = {"男": Person.Sex.MALE, "男性": Person.Sex.MALE, "女": Person.Sex.FEMALE}
 SEXES["女性"] = Person.Sex.FEMALE
-_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _DATE_PARTS = re.compile(r"^(\d{4})\D{0,2}(\d{1,2})\D{0,2}(\d{1,2})\D?$")
 _PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
@@ -107,6 +115,9 @@ class ImportReport:
     persons_created: int = 0
     households_created: int = 0
     identity_tags_added: int = 0
+    households_present: int = 0  # households of the rows already registered
+    # How households were formed: method (户号, 户主姓名…) -> households in the file.
+    households_formed: dict[str, int] = field(default_factory=dict)
     rejected: list[RowReport] = field(default_factory=list)
     already_present: list[RowReport] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
@@ -116,19 +127,35 @@ class ImportReport:
         return not self.rejected
 
     def summary(self) -> str:
-        """One Chinese sentence for the clerk."""
-        head = f"{self.source}：共{self.rows_read}行"
-        if self.rejected and not self.committed:
-            return (
-                f"{head}，{len(self.rejected)}行有误，全部未导入；请改正后重新导入，"
-                "或选择只导入无误的行"
-            )
-        parts = [f"新登记{self.persons_created}人（{self.households_created}户）"]
+        """One Chinese sentence for the clerk: what is new, what was already there, what is
+        wrong, and how the households were found."""
+        parts = []
+        if self.committed or not self.rejected:
+            parts.append(f"新登记{self.persons_created}人（新建{self.households_created}户）")
         if self.already_present:
-            parts.append(f"{len(self.already_present)}人此前已登记，未重复导入")
-        if self.rejected:
+            parts.append(
+                f"{len(self.already_present)}人此前已登记"
+                f"（{self.households_present}户），未重复导入"
+            )
+        if self.rejected and self.committed:
             parts.append(f"{len(self.rejected)}行有误未导入")
-        return head + "，" + "，".join(parts)
+        elif self.rejected:
+            waiting = self.rows_read - len(self.rejected) - len(self.already_present)
+            parts.append(
+                f"{len(self.rejected)}行有误"
+                + (
+                    f"，其余{waiting}行本次未导入（有一行出错则都不导入）；请改正后重新导入，"
+                    "或选择只导入无误的行"
+                    if waiting
+                    else "，请改正后重新导入"
+                )
+            )
+        if self.households_formed:
+            parts.append(
+                "分户依据："
+                + "、".join(f"{method}{n}户" for method, n in self.households_formed.items())
+            )
+        return f"{self.source}：共{self.rows_read}行，" + "；".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +172,8 @@ class ImportReport:
             "persons_created": self.persons_created,
             "households_created": self.households_created,
             "identity_tags_added": self.identity_tags_added,
+            "households_present": self.households_present,
+            "households_formed": self.households_formed,
             "summary": self.summary(),
             "rejected": [r.to_dict() for r in self.rejected],
             "already_present": [r.to_dict() for r in self.already_present],
@@ -168,6 +197,7 @@ class _Row:
     relation: str = ""
     household_number: str = ""
     head_id_number: str = ""
+    head_name: str = ""
     address: str = ""
     identity: str = ""
     department: str = ""
@@ -325,6 +355,7 @@ def _parse_row(
     row.relation = _text(get(cells, "relation")).translate(_PARENS)
     row.household_number = _text(get(cells, "household_number"))
     row.head_id_number = normalise(_text(get(cells, "head_id_number")))
+    row.head_name = _text(get(cells, "head_name")).replace(" ", "")
     row.address = _text(get(cells, "address"))
     row.identity = _text(get(cells, "identity"))
     row.department = _text(get(cells, "department"))
@@ -354,31 +385,25 @@ def _parse_row(
         row.reject("invalid_birth_date", f"出生日期“{_text(get(cells, 'birth_date'))}”不是日期")
 
     if row.error is None:
+        # The registry's own checks, the same function its services call.
         try:
-            parsed = parse_id_number(row.id_type, id_number, name=name, today=today)
+            checked = person_fields_check(
+                id_type=row.id_type,
+                id_number=id_number,
+                name=name,
+                sex=sheet_sex,
+                birth_date=sheet_birth,
+                phone=row.phone,
+                today=today,
+            )
         except ApplicationError as error:
-            reason = error.params.get("reason")
-            row.reject(error.code, f"证件号码无效：{reason}" if reason else error.message)
+            reason = str(error.params.get("reason") or error.message)
+            if error.code == "invalid_id_number":
+                reason = f"证件号码无效：{reason}"
+            row.reject(error.code, reason)
         else:
-            row.id_number = parsed.number
-            if parsed.sex and sheet_sex and parsed.sex != sheet_sex:
-                row.reject(
-                    "sex_mismatch",
-                    f"性别“{sex_text}”与证件号码不符（号码第17位表示"
-                    f"{Person.Sex(parsed.sex).label}）",
-                )
-            if parsed.birth_date and sheet_birth and parsed.birth_date != sheet_birth:
-                row.reject(
-                    "birth_date_mismatch",
-                    f"出生日期{sheet_birth}与证件号码中的{parsed.birth_date}不符",
-                )
-            row.sex = parsed.sex or sheet_sex
-            row.birth_date = parsed.birth_date or sheet_birth
-            if row.sex is None or row.birth_date is None:
-                row.reject("birth_date_required", "该证件号码不含出生日期和性别，须填写这两列")
-
-    if row.phone and not _PHONE.match(row.phone):
-        row.reject("invalid_phone", f"联系电话“{row.phone}”不是有效的手机或固定电话号码")
+            row.id_number, row.phone = checked.id_number, checked.phone
+            row.sex, row.birth_date = checked.sex, checked.birth_date
 
     village_text = _text(get(cells, "hukou_village"))
     if village_text:
@@ -464,59 +489,155 @@ def _check_duplicates_and_database(rows: list[_Row]) -> None:
 
 @dataclass(eq=False)
 class _Group:
-    """The rows of one household (or one person registered on their own)."""
+    """The rows of one household, and how the sheet told us they belong together."""
 
+    method: str  # a key of HOUSEHOLD_METHODS
     rows: list[_Row]
-    number: str | None = None
+    number: str | None = None  # 户号
+    head_id: str = ""  # 户主身份证号
+    head_name: str = ""  # 户主姓名 (with ``village``)
+    village: Village | None = None
     household: Household | None = None  # already registered
     head: _Row | None = None
 
 
 def _group_rows(rows: list[_Row], table: Table) -> list[_Group]:
-    by_key: dict[str, _Group] = {}
+    """Put every row in a household: by 户号, else 户主身份证号, else 户主姓名 within the
+    village (rows anywhere in the file), else 与户主关系 over consecutive rows. A row that
+    none of these places is rejected: nothing is registered outside a household."""
     groups: list[_Group] = []
+    by_key: dict[tuple[Any, ...], _Group] = {}
     # A head's own row often leaves 户主身份证号 blank: it still belongs to the members' group.
     referenced = {r.head_id_number for r in rows if r.head_id_number}
-    for row in rows:
-        head_id = row.head_id_number or (row.id_number if row.id_number in referenced else "")
-        key = row.household_number or (f"head:{head_id}" if head_id else "")
-        if not key:
-            groups.append(_Group(rows=[row]))
-            continue
+    names_heads = "head_name" in table.columns
+    adjacent: _Group | None = None  # the household the previous row opened or joined
+
+    def keyed(key: tuple[Any, ...], **fields: Any) -> _Group:
         group = by_key.get(key)
         if group is None:
-            group = by_key[key] = _Group(rows=[], number=row.household_number or None)
+            group = by_key[key] = _Group(method=key[0], rows=[], **fields)
             groups.append(group)
-        group.rows.append(row)
+        return group
+
+    for row in rows:
+        head_id = row.head_id_number or (row.id_number if row.id_number in referenced else "")
+        group: _Group | None = None
+        if row.household_number:
+            group = keyed(("household_number", row.household_number), number=row.household_number)
+        elif head_id:
+            group = keyed(("head_id_number", head_id), head_id=head_id)
+        elif names_heads and (row.head_name or row.is_head):
+            if row.is_head and row.head_name and row.head_name != row.name:
+                row.reject(
+                    "head_name_mismatch",
+                    f"与户主关系为“{row.relation}”，但户主姓名写的是“{row.head_name}”",
+                )
+            elif row.hukou_village is not None:
+                name = row.head_name or row.name
+                key = ("head_name", row.hukou_village.pk, name)
+                group = keyed(key, head_name=name, village=row.hukou_village)
+        elif row.relation:
+            if row.is_head:
+                group = _Group(method="adjacent", rows=[])
+                groups.append(group)
+            elif adjacent is not None:
+                group = adjacent
+            else:
+                row.reject(
+                    "household_unknown",
+                    f"与户主关系为“{row.relation}”，但上一行不是本户户主，无法确定所属的户；"
+                    "请把本户的行排在户主之后，或填写户主姓名、户主身份证号或户号",
+                )
+        else:
+            row.reject(
+                "household_unknown",
+                "无法确定所属的户：请填写户号、户主身份证号，或户主姓名与“与户主关系”"
+                "（户主本人填“户主”）",
+            )
+        adjacent = group if group is not None and group.method == "adjacent" else None
+        if group is not None:
+            group.rows.append(row)
 
     households = _existing_households(sorted({g.number for g in groups if g.number}))
-    head_ids = sorted({r.head_id_number for r in rows if r.head_id_number})
-    heads_registered = _existing_persons(head_ids)
+    heads_registered = _existing_persons(sorted({g.head_id for g in groups if g.head_id}))
+    heads_by_name = _registered_heads_by_name(groups)
     marks_heads = "relation" in table.columns or "head_id_number" in table.columns
     for group in groups:
-        if group.number is None and len(group.rows) == 1 and not group.rows[0].head_id_number:
-            continue  # a person on their own
-        _settle_household(group, households, heads_registered, marks_heads=marks_heads)
+        _settle_household(
+            group, households, heads_registered, heads_by_name, marks_heads=marks_heads
+        )
     return groups
+
+
+def _registered_heads_by_name(groups: list[_Group]) -> dict[tuple[int, str], list[Household]]:
+    """Registered households of the villages and head names the sheet names."""
+    wanted = {(g.village.pk, g.head_name) for g in groups if g.head_name and g.village}
+    found: dict[tuple[int, str], list[Household]] = {}
+    names = sorted({name for _, name in wanted})
+    for start in range(0, len(names), QUERY_CHUNK):
+        chunk = names[start : start + QUERY_CHUNK]
+        for household in Household.objects.filter(
+            head__name__in=chunk, village_id__in={v for v, _ in wanted}
+        ).select_related("head", "village"):
+            assert household.head is not None
+            key = (household.village_id, household.head.name)
+            if key in wanted:
+                found.setdefault(key, []).append(household)
+    return found
+
+
+def _group_label(group: _Group) -> str:
+    if group.number:
+        return f"户号{group.number}"
+    if group.head_name and group.village is not None:
+        return f"{group.village.name}户主“{group.head_name}”的户"
+    return "本户"
 
 
 def _settle_household(
     group: _Group,
     households: dict[str, Household],
     heads_registered: dict[str, Person],
+    heads_by_name: dict[tuple[int, str], list[Household]],
     *,
     marks_heads: bool,
 ) -> None:
-    label = f"户号{group.number}" if group.number else "本户"
-    head_id = next((r.head_id_number for r in group.rows if r.head_id_number), "")
+    label = _group_label(group)
     for row in group.rows:
-        if head_id and not row.head_id_number and row.id_number == head_id:
-            row.head_id_number = head_id  # the head's own row, grouped by reference
+        if group.head_id and not row.head_id_number and row.id_number == group.head_id:
+            row.head_id_number = group.head_id  # the head's own row, grouped by reference
+    # Without a 与户主关系 or 户主身份证号 column, the first row of a 户号 is its head.
+    heads = [r for r in group.rows if r.is_head] if marks_heads else group.rows[:1]
+    if len(heads) > 1:
+        numbers = "、".join(str(r.number) for r in heads)
+        reason = (
+            f"{group.village.name}有{len(heads)}位户主都叫“{group.head_name}”（第{numbers}行），"
+            "无法确定成员属于哪一户，未合并；请填写户号或户主身份证号"
+            if group.method == "head_name" and group.village is not None
+            else f"{label}有多个户主（第{numbers}行）"
+        )
+        for row in group.rows:
+            row.reject("several_heads", reason)
+        return
+
     household = households.get(group.number) if group.number else None
-    if household is None and head_id:
-        head_person = heads_registered.get(head_id)
+    if household is None and group.head_id:
+        head_person = heads_registered.get(group.head_id)
         if head_person is not None and head_person.household_id is not None:
             household = head_person.household
+    if household is None and heads and heads[0].existing is not None:
+        household = heads[0].existing.household
+    if household is None and not heads and group.head_name and group.village is not None:
+        registered = heads_by_name.get((group.village.pk, group.head_name), [])
+        if len(registered) > 1:
+            for row in group.rows:
+                row.reject(
+                    "several_heads",
+                    f"{group.village.name}已登记{len(registered)}位名叫“{group.head_name}”的户主，"
+                    "无法确定本行属于哪一户；请填写户号或户主身份证号",
+                )
+            return
+        household = registered[0] if registered else None
     if household is not None:
         group.household = household
         for row in group.rows:
@@ -527,20 +648,19 @@ def _settle_household(
                 )
         return
 
-    heads = [r for r in group.rows if r.is_head] if marks_heads else group.rows[:1]
-    if len(heads) > 1:
-        numbers = "、".join(str(r.number) for r in heads)
-        for row in group.rows:
-            row.reject("several_heads", f"{label}有多个户主（第{numbers}行）")
-        return
     if not heads:
-        in_db = heads_registered.get(head_id) if head_id else None
-        reason = (
-            f"户主（{mask_id_number(head_id)}）已登记但不属于任何户，请先为户主建户"
-            if in_db is not None
-            else f"{label}没有户主行：请在“与户主关系”中填写“户主”"
-            + (f"，或补上户主（{mask_id_number(head_id)}）的一行" if head_id else "")
-        )
+        in_db = heads_registered.get(group.head_id) if group.head_id else None
+        if in_db is not None:
+            reason = f"户主（{mask_id_number(group.head_id)}）已登记但不属于任何户，请先为户主建户"
+        elif group.method == "head_name":
+            reason = (
+                f"{label}没有户主行（与户主关系为“户主”或“本人”的“{group.head_name}”），"
+                "系统中也没有这位户主"
+            )
+        else:
+            reason = f"{label}没有户主行：请在“与户主关系”中填写“户主”" + (
+                f"，或补上户主（{mask_id_number(group.head_id)}）的一行" if group.head_id else ""
+            )
         for row in group.rows:
             if row.existing is None:
                 row.reject("head_missing", reason)
@@ -636,11 +756,16 @@ def persons_import(
     _check_duplicates_and_database(rows)
     groups = _group_rows(rows, table)
 
+    present = [r for r in rows if r.existing is not None and r.error is None]
     report.already_present = [
         r.report("already_present", f"已登记在{r.existing.hukou_village.name}，未重复导入")
-        for r in rows
-        if r.existing is not None and r.error is None
+        for r in present
+        if r.existing is not None
     ]
+    report.households_present = len(
+        {r.existing.household_id for r in present if r.existing and r.existing.household_id}
+    )
+    report.households_formed = _households_formed(groups)
     rejected = [r for r in rows if r.error is not None]
     if rejected and not import_good_rows:
         report.rejected = [r.report(*r.error) for r in rejected if r.error]
@@ -667,7 +792,18 @@ def persons_import(
         if row.number in failed:
             row.error = failed[row.number]
     report.rejected = [r.report(*r.error) for r in rows if r.error]
+    if failed:
+        report.households_formed = _households_formed(groups)
     return report
+
+
+def _households_formed(groups: list[_Group]) -> dict[str, int]:
+    """How many households each method formed (a household with one row left counts)."""
+    counts = {label: 0 for label in HOUSEHOLD_METHODS.values()}
+    for group in groups:
+        if any(r.error is None for r in group.rows):
+            counts[HOUSEHOLD_METHODS[group.method]] += 1
+    return {label: n for label, n in counts.items() if n}
 
 
 class _Abort(Exception):
@@ -689,29 +825,60 @@ def _write(
     total: int,
 ) -> None:
     written = 0
+
+    def advance(count: int) -> None:
+        nonlocal written
+        before, written = written, written + count
+        if progress and (written // progress_every > before // progress_every or written == total):
+            progress("导入", written, total)
+
+    def refuse(todo: list[_Row], error: ApplicationError) -> None:
+        for row in todo:
+            failed[row.number] = (error.code, _reason(error, row))
+        if not import_good_rows:
+            raise _Abort from None
+
+    created: list[tuple[_Row, Person]] = []
+    # New households go through the registry's batch service, per village and chunk.
+    new: dict[Village, list[tuple[_Group, list[_Row]]]] = {}
     for group in groups:
         todo = [r for r in group.rows if r.error is None and r.existing is None]
         if not todo:
             continue
-        try:
-            if import_good_rows:
-                with transaction.atomic():
-                    created = _write_group(actor, group, todo, source, source_batch)
-            else:
-                created = _write_group(actor, group, todo, source, source_batch)
-        except ApplicationError as error:
-            for row in todo:
-                failed[row.number] = (error.code, _reason(error, row))
-            if not import_good_rows:
-                raise _Abort from None
+        if group.household is None and group.head is not None and group.head in todo:
+            assert group.head.hukou_village is not None
+            new.setdefault(group.head.hukou_village, []).append((group, todo))
             continue
-        persons, households, tags = created
-        report.persons_created += persons
-        report.households_created += households
-        report.identity_tags_added += tags
-        before, written = written, written + len(todo)
-        if progress and (written // progress_every > before // progress_every or written == total):
-            progress("导入", written, total)
+        # Newcomers to a household already registered, one service call each.
+        household = group.household
+        try:
+            with transaction.atomic():
+                persons = [(row, _register_one(actor, row, household=household)) for row in todo]
+        except ApplicationError as error:
+            refuse(todo, error)
+            continue
+        created += persons
+        advance(len(todo))
+    for village, batch in new.items():
+        for start in range(0, len(batch), HOUSEHOLD_CHUNK):
+            persons, households = _register_households(
+                actor, village, batch[start : start + HOUSEHOLD_CHUNK], refuse
+            )
+            created += persons
+            report.households_created += households
+            advance(len(persons))
+    report.persons_created = len(created)
+    for row, person in created:
+        if row.identity:
+            identity_tag_add(
+                actor=actor,
+                person=person,
+                category_key=row.identity,
+                department=row.department,
+                source_list=source,
+                source_batch=source_batch,
+            )
+            report.identity_tags_added += 1
     if report.persons_created:
         AuditLog.objects.create(
             actor=actor if getattr(actor, "pk", None) is not None else None,
@@ -722,59 +889,71 @@ def _write(
             after={
                 "persons_created": report.persons_created,
                 "households_created": report.households_created,
+                "households_formed": report.households_formed,
                 "identity_tags_added": report.identity_tags_added,
                 "already_present": len(report.already_present),
-                "rejected_rows": sum(1 for g in groups for r in g.rows if r.error),
+                "rejected_rows": sum(1 for g in groups for r in g.rows if r.error) + len(failed),
             },
         )
     report.committed = report.persons_created > 0
 
 
+def _register_households(
+    actor: Any,
+    village: Village,
+    batch: list[tuple[_Group, list[_Row]]],
+    refuse: Callable[[list[_Row], ApplicationError], None],
+) -> tuple[list[tuple[_Row, Person]], int]:
+    """Register ``batch`` with ``household_register_many``; a household it refuses is
+    reported (``refuse`` aborts an all-or-nothing import) and the rest sent again."""
+    while batch:
+        data = []
+        for group, todo in batch:
+            head = group.head
+            assert head is not None
+            data.append(
+                HouseholdData(
+                    head=head.person_data(),
+                    members=[r.person_data() for r in todo if r is not head],
+                    number=group.number,
+                    address=head.address,
+                )
+            )
+        try:
+            with transaction.atomic():
+                households = household_register_many(actor=actor, village=village, households=data)
+        except ApplicationError as error:
+            row = error.params.get("row")
+            if not isinstance(row, int) or not 1 <= row <= len(batch):
+                for _, todo in batch:
+                    refuse(todo, error)
+                return [], 0
+            refuse(batch[row - 1][1], _unrowed(error))
+            batch = batch[: row - 1] + batch[row:]
+            continue
+        rows = [r for _, todo in batch for r in todo]
+        registered = {
+            p.id_number: p for p in Person.objects.filter(id_number__in=[r.id_number for r in rows])
+        }
+        persons = [(r, registered[r.id_number]) for r in rows]
+        return persons, len(households)
+    return [], 0
+
+
+def _unrowed(error: ApplicationError) -> ApplicationError:
+    """The batch service's error without its ``第N户：`` prefix (the report has row numbers)."""
+    message = re.sub(r"^第\d+户(（户号[^）]*）)?：", "", error.message)
+    return ApplicationError(error.code, message, **error.params)
+
+
 def _reason(error: ApplicationError, row: _Row) -> str:
     """The service's message without the leading ``name（ID）：`` the report already shows."""
+    reason = error.params.get("reason")
+    if isinstance(reason, str) and reason:
+        return reason
     prefix = f"{row.name}（{mask_id_number(row.id_number)}）"
     message = error.message
     return message.removeprefix(prefix).lstrip("：") or message
-
-
-def _write_group(
-    actor: Any, group: _Group, todo: list[_Row], source: str, source_batch: str
-) -> tuple[int, int, int]:
-    persons: list[tuple[_Row, Person]] = []
-    households = 0
-    if group.household is not None:
-        for row in todo:
-            persons.append((row, _register_one(actor, row, household=group.household)))
-    elif group.head is not None and group.head in todo:
-        head = group.head
-        members = [r for r in todo if r is not head]
-        household = household_register(
-            actor=actor,
-            village=head.hukou_village,
-            head=head.person_data(),
-            members=[m.person_data() for m in members],
-            number=group.number,
-            address=head.address,
-        )
-        households = 1
-        registered = {p.id_number: p for p in household.members.all()}
-        persons = [(r, registered[r.id_number]) for r in (head, *members)]
-    else:
-        for row in todo:
-            persons.append((row, _register_one(actor, row, household=None)))
-    tags = 0
-    for row, person in persons:
-        if row.identity:
-            identity_tag_add(
-                actor=actor,
-                person=person,
-                category_key=row.identity,
-                department=row.department,
-                source_list=source,
-                source_batch=source_batch,
-            )
-            tags += 1
-    return len(persons), households, tags
 
 
 def _register_one(actor: Any, row: _Row, *, household: Household | None) -> Person:
