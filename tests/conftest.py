@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+from django.conf import settings
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
+from django.test.utils import override_settings
 
 _TRIGGERS = importlib.import_module("yibao.core.migrations.0002_auditlog_append_only_triggers")
 SQLiteOperations = SQLiteWrapper.ops_class
@@ -33,3 +36,15 @@ def _flush_lifting_the_audit_trigger(self: object, sql_list: list[str]) -> None:
 
 
 SQLiteOperations.execute_sql_flush = _flush_lifting_the_audit_trigger  # type: ignore[method-assign]
+
+PLAIN_STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_collectstatic():
+    """Plain static file names in tests: the hashed names of the production storage need a
+    manifest written by ``collectstatic``, which tests do not run (Django's advice for
+    ManifestStaticFilesStorage). The live server serves the apps' files through the finders."""
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}
+    with override_settings(STORAGES=plain):
+        yield

@@ -23,7 +23,13 @@ from yibao.policy import (
 from yibao.policy.display import render, table
 
 # Commands backed by the ledger (Django); each module exposes ``register(subparsers)``.
-LEDGER_COMMANDS = ("yibao.manage_cli", "yibao.transfer.cli", "yibao.demo.cli", "yibao.api.cli")
+LEDGER_COMMANDS = (
+    "yibao.manage_cli",
+    "yibao.transfer.cli",
+    "yibao.demo.cli",
+    "yibao.api.cli",
+    "yibao.serving.cli",
+)
 
 
 def _date(text: str) -> date:

@@ -6,6 +6,9 @@ working directory, or ``YIBAO_DATA_DIR``), in WAL mode with IMMEDIATE transactio
 timeout so that concurrent writers wait for each other instead of failing.
 
 ``YIBAO_TODAY`` (ISO date) fixes the campaign date, read only through ``yibao.core.clock``.
+
+Serving (``yibao serve``, ``yibao demo``): gunicorn loads ``yibao.wsgi``, which refuses to start
+with the default ``SECRET_KEY`` (set ``YIBAO_SECRET_KEY``) or with ``YIBAO_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import dj_database_url
 
 DATA_DIR = Path(os.environ.get("YIBAO_DATA_DIR", "var")).resolve()
 
-SECRET_KEY = os.environ.get("YIBAO_SECRET_KEY", "yibao-dev-insecure-secret-key-change-me")
+# The default is for tests and development only: yibao.wsgi (every production server) refuses it.
+INSECURE_DEFAULT_SECRET_KEY = "yibao-dev-insecure-secret-key-change-me"
+SECRET_KEY = os.environ.get("YIBAO_SECRET_KEY") or INSECURE_DEFAULT_SECRET_KEY
 DEBUG = os.environ.get("YIBAO_DEBUG", "") == "1"
 ALLOWED_HOSTS = [
     h for h in os.environ.get("YIBAO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
@@ -40,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -49,7 +55,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "yibao.urls"
-WSGI_APPLICATION = "yibao.wsgi.application"
+# WSGI_APPLICATION is left unset on purpose: it is read only by Django's development server
+# (runserver), which then builds the plain handler. Production servers load yibao.wsgi, whose
+# safety check refuses the default SECRET_KEY and DEBUG.
 
 TEMPLATES = [
     {
@@ -77,11 +85,20 @@ SQLITE_INIT_COMMAND = (
 )
 
 
+# PostgreSQL: each gunicorn thread keeps its connection for a minute instead of opening one per
+# request (a TCP and authentication round trip), checked before reuse so that a server restart
+# costs one failed check, not a failed request. SQLite opens a file: nothing to keep.
+POSTGRES_CONN_MAX_AGE_SECONDS = 60
+
+
 def _database(url: str | None) -> dict[str, Any]:
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'yibao.sqlite3'}"
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = POSTGRES_CONN_MAX_AGE_SECONDS
+        config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
         options = config.setdefault("OPTIONS", {})
         # IMMEDIATE: a transaction takes the write lock when it begins, so two writers queue
@@ -111,8 +128,19 @@ USE_TZ = True
 # production, where the date is the real one. Read through yibao.core.clock.today().
 YIBAO_TODAY = os.environ.get("YIBAO_TODAY") or None
 
+# --- static files ---------------------------------------------------------------------------
+# whitenoise serves STATIC_ROOT from the gunicorn workers (no separate web server). ``yibao
+# serve`` and ``yibao demo`` run ``collectstatic`` before starting gunicorn: the files get
+# content-hashed names and gzip copies, so whitenoise sends them compressed with a one-year
+# cache (a phone on a weak network fetches ECharts once) and a new release changes the names.
+# Tests have no collected files: tests/conftest.py switches to the plain storage, and the live
+# server's static handler serves the apps' files through the finders.
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 LOGGING = {
     "version": 1,

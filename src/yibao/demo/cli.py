@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--seed", type=int, default=2023, help="随机种子；同一种子生成同样的数据")
     demo.add_argument("--no-serve", action="store_true", help="只建数据、打印进度，不启动服务")
     demo.add_argument("--port", type=int, default=8000, help="服务端口（只监听127.0.0.1）")
+    demo.add_argument("--workers", type=int, default=2, help="gunicorn 工作进程数，默认2")
     demo.add_argument("--digest", action="store_true", help="另打印数据摘要（核对可重复性）")
     demo.set_defaults(func=run)
 
@@ -60,6 +62,43 @@ def _reset() -> None:
     else:
         call_command("flush", interactive=False, verbosity=0)  # TRUNCATE: no row triggers
     call_command("migrate", interactive=False, verbosity=0)
+
+
+def demo_secret_key(data_dir: Path) -> str:
+    """The demo's SECRET_KEY: random, made on the first run and kept in the data directory
+    (readable by its owner only), so that sign-ins survive a restart of the demo."""
+    path = data_dir / "demo-secret-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def _serve(port: int, workers: int) -> None:
+    """Collect the static files, then replace this process with gunicorn on 127.0.0.1."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from yibao.serving.gunicorn import ServerOptions, exec_gunicorn
+
+    if settings.DEBUG:
+        raise SystemExit("错误：演示服务同样不能打开调试（去掉 YIBAO_DEBUG=1 后再运行）")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    environ = dict(os.environ)
+    # A key of your own (YIBAO_SECRET_KEY) wins; the demo never serves with the default one.
+    environ["YIBAO_SECRET_KEY"] = environ.get("YIBAO_SECRET_KEY") or demo_secret_key(
+        settings.DATA_DIR
+    )
+    print(
+        f"\n启动服务（gunicorn，{workers}个进程）：http://127.0.0.1:{port}/  "
+        "（API：/api/v1/；Ctrl-C 停止）",
+        flush=True,
+    )
+    exec_gunicorn(
+        ServerOptions(bind=f"127.0.0.1:{port}", workers=workers, access_log=None), environ
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,9 +148,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n数据摘要：{demo_digest()}")
     if args.no_serve:
         return 0
-    print(f"\n启动服务：http://127.0.0.1:{args.port}/  （API：/api/v1/；Ctrl-C 停止）", flush=True)
-    call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False)
-    return 0
+    _serve(args.port, args.workers)
+    return 0  # not reached: gunicorn has replaced this process
 
 
 def main(argv: list[str] | None = None) -> int:

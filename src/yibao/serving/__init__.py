@@ -1,0 +1,1 @@
+"""Serving the application: gunicorn with whitenoise, the production safety check, ``yibao serve``."""
