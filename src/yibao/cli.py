@@ -29,6 +29,7 @@ LEDGER_COMMANDS = (
     "yibao.demo.cli",
     "yibao.api.cli",
     "yibao.serving.cli",
+    "yibao.collection.cli",
 )
 
 

@@ -27,6 +27,10 @@ UNSCOPED = {
     ("GET", f"{API}/me"): "answers only about the caller",
     ("GET", f"{API}/villages"): "lists only the caller's own villages (tested below)",
     ("POST", f"{API}/quotes"): "policy arithmetic on the request's own facts; reads no record",
+    ("GET", f"{API}/progress"): "figures of the caller's own villages only (test_progress.py)",
+    ("GET", f"{API}/progress/channels"): "the caller's own villages only (test_progress.py)",
+    ("GET", f"{API}/progress/daily"): "the caller's own villages only (test_progress.py)",
+    ("GET", f"{API}/cash"): "the caller and collectors of their villages (test_progress.py)",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

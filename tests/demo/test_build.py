@@ -11,9 +11,10 @@ from django.db.models import Count, Q, Sum
 from stdnum.cn import ric
 
 from yibao.collection.models import Collector, Enrollment, Payment, Remittance
-from yibao.collection.services import cash_on_hand
+from yibao.collection.selectors import cash_on_hand, channel_totals, village_progress
 from yibao.demo.build import DemoError, build_demo
-from yibao.demo.summary import channel_totals, summary_text, village_progress
+from yibao.demo.plan import POLICY_ID
+from yibao.demo.summary import summary_actor, summary_text, target_scale
 from yibao.registry.models import Household, IdentityTag, OtherInsurance, Person, Village
 
 from .conftest import RESIDENTS
@@ -129,14 +130,14 @@ def test_hardship_identities_have_departments_and_a_source_batch(demo):
 
 
 def test_channel_totals_add_up(demo):
-    rows = channel_totals()
-    assert sum(r[4] for r in rows) == Payment.objects.aggregate(s=Sum("amount"))["s"]
+    rows = channel_totals(actor=summary_actor(), benefit_year=2023)
+    assert sum(r.amount for r in rows) == Payment.objects.aggregate(s=Sum("amount"))["s"]
     assert (
-        sum(r[4] for r in rows)
+        sum(r.amount for r in rows)
         == Enrollment.objects.filter(status="paid").aggregate(s=Sum("personal"))["s"]
     )
-    assert sum(r[1] for r in rows) == Payment.objects.filter(reverses__isnull=True).count()
-    channels = {r[0] for r in rows}
+    assert sum(r.payments for r in rows) == Payment.objects.filter(reverses__isnull=True).count()
+    channels = {r.label for r in rows if r.payments}
     assert {"微信", "支付宝", "现金", "村POS机"} <= channels
     # Payment dates within the collection period, up to the campaign date.
     for paid_at in Payment.objects.filter(reverses__isnull=True).values_list("paid_at", flat=True):
@@ -165,7 +166,7 @@ def test_collectors_and_offices_have_accounts(demo):
 
 
 def test_village_completion_rates_vary(demo):
-    rows = village_progress()
+    rows = village_progress(actor=summary_actor(), policy_id=POLICY_ID, target_scale=target_scale())
     rates = [float(r.completion) for r in rows]
     assert max(rates) - min(rates) > 10
     assert statistics.pstdev(rates) > 3

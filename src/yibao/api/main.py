@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import collection, errors, quotes, registry
+from . import collection, errors, progress, quotes, registry
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
 
@@ -28,3 +28,4 @@ errors.install(api)
 api.add_router("", registry.router)
 api.add_router("", collection.router)
 api.add_router("", quotes.router)
+api.add_router("", progress.router)

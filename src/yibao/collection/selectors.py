@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.utils import timezone
 
+from yibao.core import clock
 from yibao.core.access import out_of_scope, require_village, villages_in_scope
-from yibao.registry.models import Person, Village
+from yibao.policy import get_policy, list_policies
+from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
-from .models import Collector, Enrollment, Payment
-from .services import cash_on_hand
+from .models import Collector, Enrollment, Payment, Remittance
 
 ZERO = Decimal("0")
+
+
+def live_payments(*, until: dt.datetime | None = None) -> QuerySet[Payment]:
+    """A live payment: a payment (not a reversal) made before ``until`` and not reversed
+    before ``until`` (``None``: now). An enrollment has at most one live payment at a time,
+    and it is paid exactly while it has one; every figure that says "paid" counts these."""
+    payments = Payment.objects.filter(reverses__isnull=True)
+    if until is None:
+        return payments.filter(reversal__isnull=True)
+    return payments.filter(paid_at__lt=until).exclude(reversal__paid_at__lt=until)
 
 
 def enrollment_list(
@@ -81,6 +95,9 @@ def village_ledger(*, actor: Any, village: Village, benefit_year: int) -> list[L
     payments: dict[int, list[Payment]] = {}
     for payment in Payment.objects.filter(enrollment__in=enrollments.values()).order_by("id"):
         payments.setdefault(payment.enrollment_id, []).append(payment)
+    live_ids = set(
+        live_payments().filter(enrollment__in=enrollments.values()).values_list("pk", flat=True)
+    )
     persons = (
         Person.objects.filter(
             Q(hukou_village=village, status=Person.Status.ALIVE) | Q(pk__in=list(enrollments))
@@ -92,9 +109,7 @@ def village_ledger(*, actor: Any, village: Village, benefit_year: int) -> list[L
     for person in persons:
         enrollment = enrollments.get(person.pk)
         entries = payments.get(enrollment.pk, []) if enrollment else []
-        effective = [p for p in entries if p.reverses_id is None]
-        reversed_ids = {p.reverses_id for p in entries if p.reverses_id is not None}
-        live = [p for p in effective if p.pk not in reversed_ids]
+        live = [p for p in entries if p.pk in live_ids]
         last = live[-1] if live else None
         rows.append(
             LedgerRow(
@@ -158,3 +173,440 @@ def collector_cash_on_hand(*, actor: Any, collector: Collector) -> Decimal:
     ):
         raise out_of_scope(actor, "该征收员的现金")
     return cash_on_hand(collector)
+
+
+def cash_on_hand(collector: Collector) -> Decimal:
+    """Cash taken by ``collector`` (net of reversals) minus what they remitted to the bank.
+
+    No scope check: for services that have checked it (:func:`collector_cash_on_hand` and
+    :func:`collector_cash` are the scoped reads)."""
+    taken = (
+        Payment.objects.filter(collector=collector, channel=Payment.Channel.CASH).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or ZERO
+    )
+    remitted = (
+        Remittance.objects.filter(collector=collector).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return taken - remitted
+
+
+# --- campaign progress -----------------------------------------------------------------
+#
+# The figures of the township dashboard, the bulletins, ``yibao progress``, the demo's summary
+# and ``/api/v1/progress``: each is computed here once, within the actor's village scope.
+
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+BOTTOM_NAMED = 3  # DOMAIN: the bottom three villages are named, unless a policy says otherwise
+
+
+def _cutoff(on: dt.date | None) -> dt.datetime | None:
+    """The end of day ``on`` in Asia/Shanghai (the start of the next day), or ``None``."""
+    if on is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+
+
+def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
+    bounds = Q()
+    if since is not None:
+        bounds &= Q(paid_at__gte=_cutoff(since - dt.timedelta(days=1)))
+    if until is not None:
+        bounds &= Q(paid_at__lt=_cutoff(until))
+    return bounds
+
+
+def percent(part: int, whole: int) -> Decimal:
+    """``part`` as a percentage of ``whole``, to two decimals (half up); 0 of nothing is 0."""
+    if not whole:
+        return ZERO
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def should_enroll(*, benefit_year: int, on: dt.date | None = None) -> QuerySet[Person]:
+    """People who should enroll (应参保): alive (on ``on``), without other insurance for the
+    year (employee insurance or resident insurance elsewhere)."""
+    alive = Q(status=Person.Status.ALIVE)
+    if on is not None:
+        alive |= Q(deceased_on__gt=on)
+    other = OtherInsurance.objects.filter(person=OuterRef("pk"), benefit_year=benefit_year)
+    return Person.objects.filter(alive).exclude(Exists(other))
+
+
+def hardship_tags(*, on: dt.date) -> QuerySet[IdentityTag]:
+    """Identity tags valid on ``on`` (an open end of the window counts as valid)."""
+    return IdentityTag.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=on),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+    )
+
+
+def policy_villages(*, actor: Any, policy_id: str) -> QuerySet[Village]:
+    """The villages in ``actor``'s scope that the policy governs (its township, or else its
+    district), in the order of their sequence numbers."""
+    policy = get_policy(policy_id).data
+    villages = villages_in_scope(actor).filter(township__district__name=policy.district)
+    if policy.township:
+        villages = villages.filter(township__name=policy.township)
+    return villages.order_by("seq", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class VillageTarget:
+    target: int
+    period_target: int | None
+    should_enroll: int | None  # the published should-enroll population, where a table has one
+
+
+def village_targets(*, policy_id: str, scale: Decimal = Decimal(1)) -> dict[str, VillageTarget]:
+    """The policy's published target table by village name (each figure times ``scale``,
+    which only a small demo township sets below 1)."""
+    targets = get_policy(policy_id).targets
+
+    def scaled(value: int | None) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    if targets is None:
+        return {}
+    return {
+        row.village: VillageTarget(
+            target=scaled(row.values["target"]) or 0,
+            period_target=scaled(row.values.get("period_target")),
+            should_enroll=scaled(row.values.get("should_enroll")),
+        )
+        for row in targets.rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class VillageProgress:
+    """One village's campaign figures; rates are percentages to two decimals."""
+
+    seq: int
+    village_id: int
+    name: str
+    target: int
+    period_target: int | None  # the centralized-period target, where the table has one
+    should_enroll: int  # alive, without other insurance for the year, registered here
+    enrolled: int
+    paid: int
+    completion: Decimal  # paid / target
+    period_completion: Decimal | None  # paid / period target
+    hardship: int  # should-enroll people with a valid identity tag
+    hardship_paid: int
+    hardship_rate: Decimal  # hardship_paid / hardship (100 when there are none)
+    rank: int  # by completion, highest first; ties by sequence number
+    bottom_three: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressTotals:
+    """The sum of :class:`VillageProgress` rows, with the rates recomputed from the sums."""
+
+    villages: int
+    target: int
+    period_target: int | None
+    should_enroll: int
+    enrolled: int
+    paid: int
+    completion: Decimal
+    period_completion: Decimal | None
+    hardship: int
+    hardship_paid: int
+    hardship_rate: Decimal
+
+
+def _count_by(queryset: QuerySet[Any], field: str) -> dict[int, int]:
+    return dict(queryset.values(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+
+def village_progress(
+    *,
+    actor: Any,
+    policy_id: str,
+    on: dt.date | None = None,
+    target_scale: Decimal = Decimal(1),
+) -> list[VillageProgress]:
+    """Progress per village of the policy within ``actor``'s scope, as of the end of day ``on``
+    (``None``: now; payments and reversals after ``on`` are not counted), in sequence order.
+
+    Enrolled and paid count enrollments of the policy's benefit year by the village they were
+    made in; should-enroll and hardship count people by their household-register village.
+    """
+    engine = get_policy(policy_id)
+    year = engine.benefit_year
+    until = _cutoff(on)
+    tag_day = on or clock.today()
+    villages = list(policy_villages(actor=actor, policy_id=policy_id))
+    ids = [v.pk for v in villages]
+    targets = village_targets(policy_id=policy_id, scale=target_scale)
+
+    people = should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids)
+    registered = _count_by(people, "hukou_village")
+    hardship_people = people.filter(Exists(hardship_tags(on=tag_day).filter(person=OuterRef("pk"))))
+    hardship = _count_by(hardship_people, "hukou_village")
+    paid_person = live_payments(until=until).filter(
+        enrollment__person=OuterRef("pk"), enrollment__benefit_year=year
+    )
+    hardship_paid = _count_by(hardship_people.filter(Exists(paid_person)), "hukou_village")
+
+    enrollments = Enrollment.objects.filter(benefit_year=year, village__in=ids)
+    if on is not None:
+        # Enrolled by the end of ``on``: written before it, quoted on or before it (the
+        # campaign date, which differs from the time of the write in a demo or a back-dated
+        # entry), or paid before it.
+        paid_before = Payment.objects.filter(
+            enrollment=OuterRef("pk"), reverses__isnull=True, paid_at__lt=until
+        )
+        enrollments = enrollments.filter(
+            Q(created_at__lt=until) | Q(quoted_on__lte=on) | Exists(paid_before)
+        )
+    enrolled = _count_by(enrollments, "village")
+    paid = _count_by(
+        live_payments(until=until).filter(
+            enrollment__benefit_year=year, enrollment__village__in=ids
+        ),
+        "enrollment__village",
+    )
+
+    rows = []
+    for village in villages:
+        target = targets.get(village.name, VillageTarget(0, None, None))
+        n_paid = paid.get(village.pk, 0)
+        n_hardship = hardship.get(village.pk, 0)
+        n_hardship_paid = hardship_paid.get(village.pk, 0)
+        rows.append(
+            dict(
+                seq=village.seq or 0,
+                village_id=village.pk,
+                name=village.name,
+                target=target.target,
+                period_target=target.period_target,
+                should_enroll=registered.get(village.pk, 0),
+                enrolled=enrolled.get(village.pk, 0),
+                paid=n_paid,
+                completion=percent(n_paid, target.target),
+                period_completion=(
+                    None if target.period_target is None else percent(n_paid, target.period_target)
+                ),
+                hardship=n_hardship,
+                hardship_paid=n_hardship_paid,
+                hardship_rate=percent(n_hardship_paid, n_hardship) if n_hardship else HUNDRED,
+            )
+        )
+    named = (engine.data.reporting.bottom_named if engine.data.reporting else None) or BOTTOM_NAMED
+    ranked = sorted(rows, key=lambda r: (-r["completion"], r["seq"], r["village_id"]))
+    bottom = {r["village_id"] for r in ranked[-named:]} if len(ranked) > named else set()
+    ranks = {r["village_id"]: i for i, r in enumerate(ranked, start=1)}
+    return [
+        VillageProgress(**r, rank=ranks[r["village_id"]], bottom_three=r["village_id"] in bottom)
+        for r in rows
+    ]
+
+
+def progress_totals(rows: Sequence[VillageProgress]) -> ProgressTotals:
+    """The totals row of :func:`village_progress`'s rows."""
+    target = sum(r.target for r in rows)
+    period = [r.period_target for r in rows if r.period_target is not None]
+    period_target = sum(period) if period else None
+    paid = sum(r.paid for r in rows)
+    hardship = sum(r.hardship for r in rows)
+    hardship_paid = sum(r.hardship_paid for r in rows)
+    return ProgressTotals(
+        villages=len(rows),
+        target=target,
+        period_target=period_target,
+        should_enroll=sum(r.should_enroll for r in rows),
+        enrolled=sum(r.enrolled for r in rows),
+        paid=paid,
+        completion=percent(paid, target),
+        period_completion=None if period_target is None else percent(paid, period_target),
+        hardship=hardship,
+        hardship_paid=hardship_paid,
+        hardship_rate=percent(hardship_paid, hardship) if hardship else HUNDRED,
+    )
+
+
+def township_totals(
+    *,
+    actor: Any,
+    policy_id: str,
+    on: dt.date | None = None,
+    target_scale: Decimal = Decimal(1),
+) -> ProgressTotals:
+    """The totals of :func:`village_progress` over the villages in ``actor``'s scope."""
+    return progress_totals(
+        village_progress(actor=actor, policy_id=policy_id, on=on, target_scale=target_scale)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTotal:
+    channel: str
+    label: str
+    payments: int  # payments recorded (zero declarations included, reversals not)
+    zero_declarations: int
+    reversals: int
+    amount: Decimal  # net of the reversals in the same window
+
+
+def channel_totals(
+    *,
+    actor: Any,
+    benefit_year: int,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[ChannelTotal]:
+    """Per payment channel (every channel, in the ledger's order): entries dated from day
+    ``since`` to day ``until`` inclusive (``None``: open), within ``actor``'s scope."""
+    entries = Payment.objects.filter(
+        _day_bounds(since, until),
+        enrollment__benefit_year=benefit_year,
+        enrollment__village__in=villages_in_scope(actor),
+    )
+    sums = {
+        row["channel"]: row
+        for row in entries.values("channel").annotate(
+            payments=Count("pk", filter=Q(reverses__isnull=True)),
+            zero=Count("pk", filter=Q(reverses__isnull=True, amount=0)),
+            reversals=Count("pk", filter=Q(reverses__isnull=False)),
+            amount=Sum("amount"),
+        )
+    }
+    empty = {"payments": 0, "zero": 0, "reversals": 0, "amount": None}
+    return [
+        ChannelTotal(
+            channel=channel,
+            label=label,
+            payments=sums.get(channel, empty)["payments"],
+            zero_declarations=sums.get(channel, empty)["zero"],
+            reversals=sums.get(channel, empty)["reversals"],
+            amount=sums.get(channel, empty)["amount"] or ZERO,
+        )
+        for channel, label in Payment.Channel.choices
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DayProgress:
+    day: dt.date
+    paid: int  # enrollments that became paid that day, less those whose payment was reversed
+    cumulative_paid: int  # live payments at the end of the day
+    amount: Decimal  # net money of the day
+
+
+def daily_progress(*, actor: Any, benefit_year: int) -> list[DayProgress]:
+    """Per day with any payment or reversal (Asia/Shanghai), within ``actor``'s scope.
+
+    A reversal counts on its own day, or on its payment's day if dated before it, so that
+    ``cumulative_paid`` on day D equals the live payments at the end of D
+    (:func:`live_payments`)."""
+    local = timezone.get_current_timezone()
+    entries = Payment.objects.filter(
+        enrollment__benefit_year=benefit_year,
+        enrollment__village__in=villages_in_scope(actor),
+    ).annotate(
+        effective=Greatest("paid_at", Coalesce("reverses__paid_at", "paid_at")),
+    )
+    by_day = (
+        entries.annotate(day=TruncDate("effective", tzinfo=local))
+        .values("day")
+        .annotate(
+            payments=Count("pk", filter=Q(reverses__isnull=True)),
+            reversals=Count("pk", filter=Q(reverses__isnull=False)),
+            amount=Sum("amount"),
+        )
+        .order_by("day")
+    )
+    result = []
+    cumulative = 0
+    for row in by_day:
+        paid = row["payments"] - row["reversals"]
+        cumulative += paid
+        result.append(
+            DayProgress(
+                day=row["day"], paid=paid, cumulative_paid=cumulative, amount=row["amount"] or ZERO
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorCash:
+    collector_id: int
+    username: str
+    name: str
+    villages: tuple[str, ...]
+    taken: Decimal  # cash payments net of reversals
+    remitted: Decimal
+    held: Decimal
+
+
+def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
+    """Village collectors whose cash ``actor`` may see: themselves, and those working in a
+    village of ``actor``'s scope (the rule of :func:`collector_cash_on_hand`)."""
+    return (
+        Collector.objects.filter(role=Collector.Role.COLLECTOR)
+        .filter(Q(user_id=getattr(actor, "pk", None)) | Q(villages__in=villages_in_scope(actor)))
+        .distinct()
+    )
+
+
+def collector_cash(*, actor: Any) -> list[CollectorCash]:
+    """Cash taken, remitted and held now per collector in ``actor``'s scope."""
+    collectors = list(
+        collectors_in_scope(actor).select_related("user").prefetch_related("villages")
+    )
+    ids = [c.pk for c in collectors]
+    taken = dict(
+        Payment.objects.filter(collector__in=ids, channel=Payment.Channel.CASH)
+        .values("collector")
+        .annotate(s=Sum("amount"))
+        .values_list("collector", "s")
+    )
+    remitted = dict(
+        Remittance.objects.filter(collector__in=ids)
+        .values("collector")
+        .annotate(s=Sum("amount"))
+        .values_list("collector", "s")
+    )
+    rows = []
+    for c in collectors:
+        cash = taken.get(c.pk) or ZERO
+        out = remitted.get(c.pk) or ZERO
+        rows.append(
+            CollectorCash(
+                collector_id=c.pk,
+                username=c.user.get_username(),
+                name=c.user.get_full_name() or c.user.get_username(),
+                villages=tuple(
+                    v.name for v in sorted(c.villages.all(), key=lambda v: (v.seq or 0, v.pk))
+                ),
+                taken=cash,
+                remitted=out,
+                held=cash - out,
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.held, r.username))
+
+
+def campaign_policy(*, actor: Any) -> str | None:
+    """The policy of ``actor``'s campaign: among the shipped policies that govern a village in
+    their scope, a township's before a district's, the latest benefit year first."""
+    places = set(villages_in_scope(actor).values_list("township__district__name", "township__name"))
+    districts = {district for district, _ in places}
+    candidates = [
+        engine
+        for engine in list_policies()
+        if (engine.data.district, engine.data.township) in places
+        or (engine.data.township is None and engine.data.district in districts)
+    ]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda e: (e.data.township is not None, e.benefit_year, e.id))
+    return best.id

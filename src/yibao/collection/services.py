@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from yibao.core import clock
@@ -47,6 +47,7 @@ from yibao.policy import (
 from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
 from .models import Collector, Enrollment, Payment, Remittance
+from .selectors import cash_on_hand, live_payments
 
 logger = logging.getLogger(__name__)
 
@@ -349,12 +350,8 @@ def _enrollment_village(person: Person, scope: set[int]) -> Any:
 
 
 def _effective_payment(enrollment: Enrollment) -> Payment | None:
-    """The payment that currently settles ``enrollment`` (not reversed), if any."""
-    return (
-        Payment.objects.filter(enrollment=enrollment, reverses__isnull=True, reversal__isnull=True)
-        .order_by("-id")
-        .first()
-    )
+    """The payment that currently settles ``enrollment`` (its live payment), if any."""
+    return live_payments().filter(enrollment=enrollment).order_by("-id").first()
 
 
 def _already_paid(
@@ -978,17 +975,6 @@ def _already_reversed(person: Person, payment: Payment) -> ApplicationError:
 
 
 # --- cash ---------------------------------------------------------------------------------
-
-
-def cash_on_hand(collector: Collector) -> Decimal:
-    """Cash taken by ``collector`` (net of reversals) minus what they remitted to the bank."""
-    taken = Payment.objects.filter(collector=collector, channel=Payment.Channel.CASH).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal("0")
-    remitted = Remittance.objects.filter(collector=collector).aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal("0")
-    return taken - remitted
 
 
 @transaction.atomic

@@ -1,53 +1,27 @@
 """What the demo township looks like: the progress table a township clerk would recognise,
-channel totals, cash held, the logins, and a digest of the data for the determinism test."""
+channel totals and cash held (all from ``yibao.collection.selectors``), the logins, and a
+digest of the data for the determinism test."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from yibao.collection.cli import channel_table, progress_table
 from yibao.collection.models import Collector, Enrollment, Payment, Remittance
+from yibao.collection.selectors import channel_totals, collector_cash, village_progress
 from yibao.core.models import AuditLog
 from yibao.policy import get_policy
 from yibao.policy.display import table
-from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
+from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
 from .build import DEMO_ACTION
-from .plan import POLICY_ID, password_for
-
-HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True)
-class VillageProgress:
-    seq: int
-    name: str
-    target: int
-    period_target: int
-    registered: int  # alive, not employee-insured: should enroll
-    enrolled: int
-    paid: int
-    hardship: int
-    hardship_paid: int
-
-    @property
-    def completion(self) -> Decimal:
-        """Paid as a percentage of the published target, to two decimals."""
-        if not self.target:
-            return Decimal(0)
-        return (Decimal(self.paid) * HUNDRED / Decimal(self.target)).quantize(Decimal("0.01"))
-
-    @property
-    def hardship_rate(self) -> Decimal:
-        if not self.hardship:
-            return HUNDRED
-        return (Decimal(self.hardship_paid) * HUNDRED / Decimal(self.hardship)).quantize(
-            Decimal("0.01")
-        )
+from .plan import CLERK, POLICY_ID, password_for
 
 
 def target_scale(policy_id: str = POLICY_ID) -> Decimal:
@@ -62,137 +36,15 @@ def target_scale(policy_id: str = POLICY_ID) -> Decimal:
     return Decimal(residents) / Decimal(total)
 
 
-def village_progress(policy_id: str = POLICY_ID) -> list[VillageProgress]:
-    """Per village of the policy's target table, in the table's order (targets scaled for a
-    small demo, see :func:`target_scale`)."""
-    engine = get_policy(policy_id)
-    scale = target_scale(policy_id)
-    year = engine.benefit_year
-    targets = {row.village: row for row in engine.targets.rows} if engine.targets else {}
-    employee = OtherInsurance.objects.filter(
-        person=OuterRef("pk"), benefit_year=year, kind=OtherInsurance.Kind.EMPLOYEE
+def summary_actor() -> Any:
+    """The township clerk the summary reads as (the demo's office account), or else the first
+    superuser, so that it shows what that user may see."""
+    users = get_user_model().objects
+    return (
+        users.filter(username=CLERK).first()
+        or users.filter(is_superuser=True).order_by("pk").first()
+        or AnonymousUser()
     )
-    tagged = IdentityTag.objects.filter(person=OuterRef("pk"))
-    paid_enrollment = Enrollment.objects.filter(
-        person=OuterRef("pk"), benefit_year=year, status=Enrollment.Status.PAID
-    )
-    should_enroll = Person.objects.filter(status=Person.Status.ALIVE).exclude(Exists(employee))
-    registered = dict(
-        should_enroll.values("hukou_village")
-        .annotate(n=Count("id"))
-        .values_list("hukou_village", "n")
-    )
-    hardship = dict(
-        should_enroll.filter(Exists(tagged))
-        .values("hukou_village")
-        .annotate(n=Count("id"))
-        .values_list("hukou_village", "n")
-    )
-    hardship_paid = dict(
-        should_enroll.filter(Exists(tagged), Exists(paid_enrollment))
-        .values("hukou_village")
-        .annotate(n=Count("id"))
-        .values_list("hukou_village", "n")
-    )
-    enrollments = {
-        row["village"]: row
-        for row in Enrollment.objects.filter(benefit_year=year)
-        .values("village")
-        .annotate(n=Count("id"), paid=Count("id", filter=Q(status=Enrollment.Status.PAID)))
-    }
-    result = []
-    for village in Village.objects.order_by("seq", "id"):
-        row = targets.get(village.name)
-        counts = enrollments.get(village.pk, {"n": 0, "paid": 0})
-        result.append(
-            VillageProgress(
-                seq=village.seq or 0,
-                name=village.name,
-                target=round(row.values["target"] * scale) if row else 0,
-                period_target=round(row.values.get("period_target", 0) * scale) if row else 0,
-                registered=registered.get(village.pk, 0),
-                enrolled=counts["n"],
-                paid=counts["paid"],
-                hardship=hardship.get(village.pk, 0),
-                hardship_paid=hardship_paid.get(village.pk, 0),
-            )
-        )
-    return result
-
-
-def _pct(value: Decimal) -> str:
-    return f"{value:.2f}%"
-
-
-def progress_table(rows: list[VillageProgress]) -> str:
-    ranked = sorted(rows, key=lambda r: (-r.completion, r.seq))
-    bottom = {r.name for r in ranked[-3:]} if len(ranked) > 3 else set()
-    lines = []
-    for rank, r in enumerate(ranked, start=1):
-        lines.append(
-            [
-                str(rank),
-                r.name,
-                str(r.target),
-                str(r.registered),
-                str(r.enrolled),
-                str(r.paid),
-                _pct(r.completion),
-                f"{r.hardship_paid}/{r.hardship}",
-                "◀ 后三名" if r.name in bottom else "",
-            ]
-        )
-    target = sum(r.target for r in rows)
-    paid = sum(r.paid for r in rows)
-    total_pct = (
-        (Decimal(paid) * HUNDRED / Decimal(target)).quantize(Decimal("0.01"))
-        if target
-        else Decimal(0)
-    )
-    lines.append(
-        [
-            "",
-            "合计",
-            str(target),
-            str(sum(r.registered for r in rows)),
-            str(sum(r.enrolled for r in rows)),
-            str(paid),
-            _pct(total_pct),
-            f"{sum(r.hardship_paid for r in rows)}/{sum(r.hardship for r in rows)}",
-            "",
-        ]
-    )
-    headers = [
-        "名次",
-        "村（社区）",
-        "目标任务数",
-        "应参保人数",
-        "已登记",
-        "已缴费",
-        "完成率",
-        "困难群体已缴",
-        "",
-    ]
-    return table(headers, lines)
-
-
-def channel_totals() -> list[tuple[str, int, int, int, Decimal]]:
-    """(channel label, payments, zero declarations, reversals, net amount) per channel."""
-    rows = (
-        Payment.objects.values("channel")
-        .annotate(
-            payments=Count("id", filter=Q(reverses__isnull=True)),
-            zero=Count("id", filter=Q(reverses__isnull=True, amount=0)),
-            reversals=Count("id", filter=Q(reverses__isnull=False)),
-            amount=Sum("amount"),
-        )
-        .order_by("-payments", "channel")
-    )
-    labels = dict(Payment.Channel.choices)
-    return [
-        (labels[r["channel"]], r["payments"], r["zero"], r["reversals"], r["amount"] or Decimal(0))
-        for r in rows
-    ]
 
 
 def demo_record() -> AuditLog | None:
@@ -216,44 +68,36 @@ def logins() -> list[tuple[str, str, str, str]]:
 
 
 def summary_text(*, today: str, today_source: str) -> str:
-    """The whole summary printed by ``yibao demo``."""
+    """The whole summary printed by ``yibao demo``, from the ledger's progress selectors."""
     engine = get_policy(POLICY_ID)
     collection = engine.data.collection
+    actor = summary_actor()
+    rows = village_progress(actor=actor, policy_id=POLICY_ID, target_scale=target_scale())
+    cash = collector_cash(actor=actor)
+    taken = sum((c.taken for c in cash), Decimal(0))
+    remitted = sum((c.remitted for c in cash), Decimal(0))
+    scale = target_scale()
     out = [
         f"{engine.name}",
         f"征缴进度（截至 {today}；{today_source}）",
         f"集中缴费期：{collection.opens_on or '未规定'} 至 {collection.period_end}"
         f"（{collection.period_cite}）",
-        "完成率 = 已缴费人数 ÷ 2023年目标任务数（附件2）；困难群体 = 有身份标识、应参保的人",
+        "完成率 = 已缴费人数 ÷ 2023年目标任务数（附件2）；应参保 = 健在、本年度未参加职工医保"
+        "或外地居民医保的户籍人口；困难群体 = 其中持有效身份标识的人",
+    ]
+    if scale != 1:
+        out.append(f"演示数据规模较小：目标任务数按附件2乘以{scale:.4f}缩小")
+    out += [
         "",
-        progress_table(village_progress()),
+        progress_table(rows),
         "",
         "缴费渠道（笔数不含冲正；金额为冲正后的净额）：",
-    ]
-    channel_rows = [
-        [label, str(n), str(zero), str(rev), f"{amount:.2f}"]
-        for label, n, zero, rev, amount in channel_totals()
-    ]
-    total_amount = sum((r[4] for r in channel_totals()), Decimal(0))
-    channel_rows.append(
-        [
-            "合计",
-            str(sum(int(r[1]) for r in channel_rows)),
-            str(sum(int(r[2]) for r in channel_rows)),
-            str(sum(int(r[3]) for r in channel_rows)),
-            f"{total_amount:.2f}",
-        ]
-    )
-    out.append(table(["渠道", "笔数", "零申报", "冲正", "金额（元）"], channel_rows))
-    taken = Payment.objects.filter(channel=Payment.Channel.CASH).aggregate(s=Sum("amount"))["s"]
-    remitted = Remittance.objects.aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    taken = taken or Decimal(0)
-    out.append(
+        channel_table(channel_totals(actor=actor, benefit_year=engine.benefit_year)),
         f"\n现金：征收员共收 {taken:.2f} 元，已解缴入库 {remitted:.2f} 元，"
-        f"仍在征收员手中 {taken - remitted:.2f} 元"
-    )
-    out.append("\n演示账号：")
-    out.append(table(["用户名", "姓名", "角色", "密码"], [list(row) for row in logins()]))
+        f"仍在征收员手中 {taken - remitted:.2f} 元",
+        "\n演示账号：",
+        table(["用户名", "姓名", "角色", "密码"], [list(row) for row in logins()]),
+    ]
     return "\n".join(out)
 
 
