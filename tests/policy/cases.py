@@ -12,7 +12,7 @@ from typing import Any
 from yibao.policy import IdentityClaim, QuoteRequest
 
 FIXTURES = Path(__file__).with_name("fixtures")
-KINDS = ("rows", "refusals", "coverage", "multi")
+KINDS = ("rows", "refusals", "coverage", "multi", "unsubsidised")
 
 
 @dataclass(frozen=True)

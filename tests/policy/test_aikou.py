@@ -102,7 +102,7 @@ def test_collection_opens_on_the_day_the_document_was_issued() -> None:
     assert "2022-11-02" in refused.value.message and "四（一）" in refused.value.message
 
 
-def test_a_payment_after_the_first_of_july_also_pays_the_610_fiscal_subsidy(
+def test_a_payment_after_the_first_of_july_also_pays_the_610_fiscal_subsidy_without_a_wait(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out = run(
@@ -118,7 +118,8 @@ def test_a_payment_after_the_first_of_july_also_pays_the_610_fiscal_subsidy(
         "1285.00",
         "610.00",
     )
-    assert (out["coverage_start"], out["coverage_end"]) == ("2023-09-30", "2023-12-31")
+    # 稳定脱贫人口不设等待期（市级规则：潼医保发〔2022〕36号 四（二）、璧城街道办发〔2022〕36号 八）
+    assert (out["coverage_start"], out["coverage_end"]) == ("2023-07-01", "2023-12-31")
     assert any("五.4" in source for source in out["sources"])
 
 

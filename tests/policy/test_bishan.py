@@ -46,11 +46,15 @@ def test_third_grade_disability_certified_on_20_december_gets_350_in_tier_1_in_b
     assert q.zero_declaration
 
 
-def test_third_grade_disability_certified_after_20_december_gets_no_subsidy_in_bishan() -> None:
-    for tier in (1, 2):
-        error = refused("2022-12-22", tier, "三、四级残疾人员", certified_on="2022-12-21")
-        assert error.code == "identity_not_applicable"
-        assert "2022-12-20" in error.message and "五（一）4" in error.message
+def test_third_grade_disability_certified_after_20_december_enrolls_without_subsidy_in_bishan() -> (
+    None
+):
+    # 五（一）4：“在2022年12月20日之后评定的三、四级残疾证人员……均不予资助”，不是不得参保
+    for tier, standard in ((1, "350"), (2, "725")):
+        q = quote("2022-12-22", tier, "三、四级残疾人员", certified_on="2022-12-21")
+        assert amounts(q) == (Decimal(standard), Decimal("0"), Decimal(standard))
+        assert q.identity is None
+        assert any("2022-12-20" in note and "五（一）4" in note for note in q.notes)
 
 
 def test_third_and_fourth_grade_disability_may_enroll_in_tier_2_but_gets_nothing() -> None:
@@ -61,21 +65,44 @@ def test_third_and_fourth_grade_disability_may_enroll_in_tier_2_but_gets_nothing
 
 def test_other_medical_aid_objects_get_no_subsidy_after_30_june_in_bishan() -> None:
     assert quote("2023-06-30", 1, "城乡孤儿").subsidy == Decimal("350")
-    error = refused("2023-07-01", 1, "城乡孤儿")
-    assert error.code == "identity_not_applicable"
-    assert "五（一）2" in error.message and "2023-07-01" in error.message
+    q = quote("2023-07-01", 1, "城乡孤儿")
+    assert amounts(q) == (Decimal("960"), Decimal("0"), Decimal("960"))
+    assert any("五（一）2" in note and "2023-07-01" in note for note in q.notes)
+
+
+def test_other_civil_affairs_people_paying_on_5_july_pay_960_covered_from_4_october(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(
+        capsys,
+        "quote", "--policy", BISHAN, "--paid-on", "2023-07-05", "--tier", "1",
+        "--identity", "民政部门建档其他人员", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert (out["subsidy"], out["personal"], out["coverage_start"]) == (
+        "0.00",
+        "960.00",
+        "2023-10-04",
+    )
+    assert any("不予资助" in note and "五（一）2" in note for note in out["notes"])
 
 
 def test_family_planning_families_certified_in_2023_get_nothing_until_next_year() -> None:
     ok = quote("2023-01-10", 2, "国家特别扶助家庭成员", certified_on="2022-12-31")
     assert amounts(ok) == (Decimal("725"), Decimal("350"), Decimal("375"))
-    error = refused("2023-01-10", 1, "国家特别扶助家庭成员", certified_on="2023-01-01")
-    assert error.code == "identity_not_applicable" and "五（一）3" in error.message
+    late = quote("2023-01-10", 1, "国家特别扶助家庭成员", certified_on="2023-01-01")
+    assert amounts(late) == (Decimal("350"), Decimal("0"), Decimal("350"))
+    assert any("五（一）3" in note for note in late.notes)
 
 
 def test_family_planning_families_get_nothing_after_30_june() -> None:
-    error = refused("2023-07-01", 1, "国家奖励扶助对象本人", certified_on="2022-03-01")
-    assert error.code == "identity_not_applicable"
+    q = quote("2023-07-01", 1, "国家奖励扶助对象本人", certified_on="2022-03-01")
+    assert amounts(q) == (Decimal("960"), Decimal("0"), Decimal("960"))
+
+
+def test_a_family_planning_identity_without_its_certification_date_is_refused() -> None:
+    error = refused("2023-01-10", 1, "国家奖励扶助对象本人")
+    assert error.code == "identity_not_applicable" and "认定日期" in error.message
 
 
 def test_hardship_university_students_get_224_in_tier_1_and_320_in_tier_2() -> None:
@@ -228,7 +255,8 @@ def test_an_identity_certification_date_is_given_after_an_at_sign_on_the_command
         "quote", "--policy", BISHAN, "--paid-on", "2022-12-01", "--tier", "1",
         "--identity", "三、四级残疾人员@2022-12-21", "--json",
     )  # fmt: skip
-    assert code != 0 and "2022-12-20" in out["error"]
+    assert code == 0 and out["subsidy"] == "0.00" and out["personal"] == "350.00"
+    assert any("2022-12-21" in note and "2022-12-20" in note for note in out["notes"])
 
 
 def test_bishan_policy_show_prints_the_categories_departments_and_the_order(

@@ -49,3 +49,13 @@ def test_refusal_names_the_rule(case: Case) -> None:
         get_policy(case.policy).quote(case.request)
     assert refused.value.code == case.data["code"]
     assert refused.value.message
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "unsubsidised"], ids=lambda c: c.id)
+def test_an_identity_that_gives_no_subsidy_enrolls_at_full_price_naming_the_rule(
+    case: Case,
+) -> None:
+    quote = get_policy(case.policy).quote(case.request)
+    assert quote.identity is None
+    assert quote.subsidy == 0
+    assert any("不予资助" in note for note in quote.notes)

@@ -49,9 +49,8 @@ windows = [
   { from = 2023-01-01, until = 2023-12-31, rule = "next_month", cite = "x" },
 ]
 """
-    start = SANJIANG.index("[coverage]")
     end = SANJIANG.index("[multi_identity]")
-    text = SANJIANG[:start] + coverage + "\n" + SANJIANG[end:]
+    text = SANJIANG[:end] + coverage + "\n" + SANJIANG[end:]
     with pytest.raises(PolicyFileError, match="重叠"):
         load_policy_file(_write(tmp_path, text))
 

@@ -104,10 +104,26 @@ def test_every_exemption_and_date_rule_has_a_case(policy_id: str) -> None:
             and c.request.paid_on >= policy.late_surcharge.starts_on  # type: ignore[union-attr]
             for c in quoted
         )
+    # Outside its window (or certified after the cut-off) an identity gives no subsidy: a case
+    # must show the person enrolling at full price, or the refusal a document gives.
+    unsubsidised = _cases(policy_id, ("unsubsidised", "refusals"))
     for identity in policy.identities:
         if identity.valid_to or identity.certified_until:
-            assert any(identity.key in _identity_keys(policy_id, c) for c in refused), (
+            assert any(identity.key in _identity_keys(policy_id, c) for c in unsubsidised), (
                 identity.label()
             )
+    if policy.published_personal_stands:
+        late = policy.late_surcharge
+        assert late is not None
+        assert any(
+            c.request.paid_on >= late.starts_on
+            and any(
+                (i := policy.identity(k)) is not None
+                and i.valid_to is not None
+                and i.valid_to >= c.request.paid_on
+                for k in _identity_keys(policy_id, c)
+            )
+            for c in quoted
+        ), "published personal amount after 1 July has no case"
     if len([i for i in policy.identities if not _rule_missing(i)]) > 1:
         assert _cases(policy_id, ("multi",)), "multi-identity rule has no case"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -66,7 +67,7 @@ def test_sanjiang_assessment_scores(
 
 @pytest.mark.parametrize(
     ("completion", "hardship"),
-    [("97", "99"), ("96", "99.9"), ("90", "99"), ("93", "80"), ("89", "100"), ("50", "100")],
+    [("97", "99"), ("96", "99.9"), ("93", "80"), ("89", "100"), ("50", "100")],
 )
 def test_cases_the_sanjiang_rule_does_not_cover_get_no_score(
     capsys: pytest.CaptureFixture[str], completion: str, hardship: str
@@ -87,9 +88,22 @@ def test_cases_the_sanjiang_rule_does_not_cover_get_no_score(
     assert "未规定此情形" in out["reason"]
 
 
-def test_exactly_ninety_percent_belongs_to_the_ninety_and_above_band() -> None:
-    result = get_policy(SANJIANG).assess(completion=Decimal("90"), hardship=Decimal("100"))
-    assert result.band is not None and "90%以上" in result.band
+def test_exactly_ninety_percent_is_decided_by_the_hardship_condition() -> None:
+    # 以上 and 以下 both include 90: all hardship people enrolled -> -0.5; not all -> -1
+    engine = get_policy(SANJIANG)
+    all_in = engine.assess(completion=Decimal("90"), hardship=Decimal("100"))
+    assert all_in.score == Decimal("-0.5") and "90%以上96%以下" in (all_in.band or "")
+    not_all = engine.assess(completion=Decimal("90"), hardship=Decimal("99"))
+    assert not_all.score == Decimal("-1.0") and "90%以下" in (not_all.band or "")
+
+
+def test_weekly_december_bulletins_run_only_in_the_collection_period() -> None:
+    # 五（四）：在集中缴费期……12月按周通报；集中缴费期至2022年12月15日（二（一））
+    periods = get_policy(SANJIANG).data.reporting.periods  # type: ignore[union-attr]
+    assert [(p.every, p.starts, p.ends) for p in periods] == [
+        ("dekad", date(2022, 11, 1), date(2022, 11, 30)),
+        ("week", date(2022, 12, 1), date(2022, 12, 15)),
+    ]
 
 
 def test_quote_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,8 +115,8 @@ def test_quote_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert out["identity"] == {"code": None, "name": "低保对象"}
     assert (out["standard"], out["subsidy"], out["personal"]) == ("350.00", "315.00", "35.00")
-    assert out["coverage_start"] is None and out["coverage_end"] is None
-    assert any("未规定待遇享受期" in note for note in out["notes"])
+    # 方案未规定待遇享受期：按市级规则，2022年12月31日前缴费的自2023年1月1日起
+    assert (out["coverage_start"], out["coverage_end"]) == ("2023-01-01", "2023-12-31")
     assert "三江街发〔2022〕139号 附件1" in out["sources"]
     assert out["paid_on"] == "2022-11-20" and out["population"] == "resident" and out["tier"] == 1
 
@@ -133,8 +147,6 @@ def test_policy_list_names_every_shipped_policy(capsys: pytest.CaptureFixture[st
 
 
 def test_a_grouped_row_is_found_by_each_name_and_by_the_whole_printed_name() -> None:
-    from datetime import date
-
     from yibao.policy import IdentityClaim, QuoteRequest
 
     engine = get_policy(SANJIANG)
@@ -143,3 +155,26 @@ def test_a_grouped_row_is_found_by_each_name_and_by_the_whole_printed_name() -> 
         quote = engine.quote(QuoteRequest(date(2022, 11, 1), 1, (IdentityClaim(key),)))
         assert quote.identity is not None and quote.identity.name == key
         assert quote.subsidy == Decimal("245")
+
+
+def test_sanjiang_inherits_the_city_rules_of_2023(capsys: pytest.CaptureFixture[str]) -> None:
+    from yibao.policy import QuoteRefused, QuoteRequest
+
+    engine = get_policy(SANJIANG)
+    newborn = engine.quote(
+        QuoteRequest(date(2023, 8, 1), 1, population="newborn", birth_date=date(2023, 7, 20))
+    )
+    assert (newborn.standard, newborn.personal, newborn.surcharge) == (
+        Decimal("350"),
+        Decimal("350"),
+        Decimal("0"),
+    )
+    assert newborn.coverage_start == date(2023, 8, 1)
+    assert engine.quote(QuoteRequest(date(2022, 11, 15), 1)).coverage_start == date(2023, 1, 1)
+    with pytest.raises(QuoteRefused) as refused:
+        engine.quote(QuoteRequest(date(2023, 11, 15), 1))
+    assert refused.value.code == "after_last_payment_day" and "2023-09-30" in refused.value.message
+    assert main(["policy", "show", SANJIANG]) == 0
+    text = capsys.readouterr().out
+    assert "同一年度的市级规则" in text and "[适用]" in text and "chongqing-2023" in text
+    assert "产品决定" in text

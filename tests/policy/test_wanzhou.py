@@ -22,12 +22,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # 
     return code, json.loads(capsys.readouterr().out)
 
 
-def quote(paid_on: str, tier: int, *keys: str, population: str = "resident"):  # type: ignore[no-untyped-def]
+def quote(paid_on: str, tier: int, *keys: str, population: str = "resident", **extra):  # type: ignore[no-untyped-def]
     request = QuoteRequest(
         date.fromisoformat(paid_on),
         tier,
         tuple(IdentityClaim(k) for k in keys),
         population=population,
+        **extra,
     )
     return get_policy(GAOFENG).quote(request)
 
@@ -69,22 +70,40 @@ def test_a_category_name_with_a_comma_is_one_category_not_several() -> None:
     assert refused.value.code == "unknown_identity"
 
 
-def test_an_identity_past_its_window_is_refused_naming_the_printed_window() -> None:
+def test_an_identity_past_its_window_enrolls_at_full_price_naming_the_printed_window() -> None:
+    q = quote("2024-07-01", 1, "104")
+    assert (q.standard, q.subsidy, q.personal) == (Decimal("1020"), Decimal("0"), Decimal("1020"))
+    assert any("2023年9月1日到2024年6月30日" in note and "附件2" in note for note in q.notes)
+
+
+def test_a_tier_marked_not_applicable_opens_at_full_price_once_the_identity_has_lapsed() -> None:
     with pytest.raises(QuoteRefused) as refused:
-        quote("2024-07-01", 1, "104")
-    assert "2023年9月1日到2024年6月30日" in refused.value.message
-    assert "附件2" in refused.value.message
+        quote("2024-06-30", 1, "109")
+    assert refused.value.code == "identity_not_applicable"
+    q = quote("2024-07-05", 1, "109")
+    assert (q.standard, q.subsidy, q.personal) == (Decimal("1020"), Decimal("0"), Decimal("1020"))
 
 
-def test_low_income_identities_stay_subsidised_after_the_first_of_july_with_the_surcharge() -> None:
-    q = quote("2024-10-01", 2, "607")
-    assert q.surcharge == Decimal("640")
-    assert (q.standard, q.subsidy, q.personal) == (
-        Decimal("1395"),
+def test_codes_valid_to_year_end_keep_the_published_personal_amount_after_1_july() -> None:
+    # 附件2：101 一档资助342.00、个人实缴38.00，标准执行至2024年12月31日
+    q = quote("2024-07-05", 1, "101")
+    assert (q.standard, q.subsidy, q.personal) == (Decimal("380"), Decimal("342"), Decimal("38"))
+    assert q.surcharge == Decimal("0")
+    assert quote("2024-10-01", 1, "113").personal == Decimal("0")
+    tier2 = quote("2024-10-01", 2, "607")
+    assert (tier2.standard, tier2.subsidy, tier2.personal) == (
+        Decimal("755"),
         Decimal("380"),
-        Decimal("1015"),
+        Decimal("375"),
     )
-    assert q.coverage_start == date(2024, 12, 31)
+    assert tier2.coverage_start == date(2024, 12, 31)
+
+
+def test_a_newborn_within_90_days_pays_no_surcharge_under_the_city_rule() -> None:
+    q = quote("2024-07-05", 1, population="newborn", birth_date=date(2024, 6, 1))
+    assert (q.standard, q.personal) == (Decimal("380"), Decimal("380"))
+    # 万州高峰办发〔2023〕35号 四 governs the wait: no 2024 text exempts newborns from it
+    assert q.coverage_start == date(2024, 10, 4)
 
 
 def test_no_opening_day_is_said_not_refused() -> None:

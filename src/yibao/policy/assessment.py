@@ -32,16 +32,30 @@ class AssessmentResult:
         return data
 
 
-def _band_for(policy: Policy, completion: Decimal) -> AssessmentBand | None:
+def _band_for(policy: Policy, completion: Decimal, hardship_all: bool) -> AssessmentBand | None:
+    """The band holding ``completion``; where bands share an edge (以上 and 以下 both include
+    the number), the band whose hardship condition holds decides, then the stated precedence."""
     assessment = policy.assessment
     assert assessment is not None
     matching = [i for i, band in enumerate(assessment.bands) if band.contains(completion)]
     if not matching:
         return None
     if len(matching) > 1:
-        ranked = [i for i in assessment.precedence if i in matching]
+        fitting = [i for i in matching if _hardship_holds(assessment.bands[i], hardship_all)]
+        if len(fitting) == 1:
+            return assessment.bands[fitting[0]]
+        pool = fitting or matching
+        ranked = [i for i in assessment.precedence if i in pool]
         return assessment.bands[ranked[0]]
     return assessment.bands[matching[0]]
+
+
+def _hardship_holds(band: AssessmentBand, hardship_all: bool) -> bool:
+    return (
+        band.hardship == "any"
+        or (band.hardship == "all" and hardship_all)
+        or (band.hardship == "not_all" and not hardship_all)
+    )
 
 
 def assess(policy: Policy, *, completion: Decimal, hardship: Decimal) -> AssessmentResult:
@@ -53,14 +67,14 @@ def assess(policy: Policy, *, completion: Decimal, hardship: Decimal) -> Assessm
         raise PolicyError(
             "完成率与困难群体参保率须为非负百分数，参保率不超过100", code="invalid_percent"
         )
-    band = _band_for(policy, completion)
     hardship_all = hardship == HUNDRED
+    band = _band_for(policy, completion, hardship_all)
     if band is None:
         return AssessmentResult(
             None, None, f"完成率{fmt_plain(completion)}%不在考核办法任何一档之内", assessment.cite
         )
     wanted = band.hardship
-    if (wanted == "all" and not hardship_all) or (wanted == "not_all" and hardship_all):
+    if not _hardship_holds(band, hardship_all):
         state = (
             "困难群体已100%参保"
             if hardship_all

@@ -68,6 +68,8 @@ def policy_findings(policy: Policy) -> list[Finding]:
                             f"{city_rule.explain()}”（{city.cite}）应为{fmt_money(expected)}元",
                         )
                     )
+    for stated in policy.findings:
+        found.append(Finding("warning", None, f"{stated.text}（{stated.cite}）"))
     if policy.reporting is not None:
         for period in policy.reporting.periods:
             if period.ends_printed:

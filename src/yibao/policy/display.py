@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
-from .model import Policy, tier_name
+from .model import CITY_RULE_STATUS_NAMES, Policy, tier_name
 from .money import fmt_money, fmt_plain
 from .rules import MissingRule, NoSubsidy, NotApplicable, PublishedRow, SubsidyRule
 
@@ -151,6 +151,21 @@ def render(policy: Policy) -> str:
                 else f"超过{fmt_plain(score.per_full_point_above or Decimal(0))}%每个百分点{fmt_plain(score.points or Decimal(0))}分"
             )
             out.append(f"  {band.label}：{text}")
+        if policy.assessment.precedence_reason:
+            out.append(f"  边界：{policy.assessment.precedence_reason}")
+    if policy.city_rules:
+        out.append("\n同一年度的市级规则（本政策文件未另行规定的，照此执行）：")
+        for r in policy.city_rules:
+            out.append(f"  [{CITY_RULE_STATUS_NAMES[r.status]}] {r.title}（{r.cite}；{r.source}）")
+            if r.decision:
+                out.append(f"      产品决定：{r.decision}")
+            if r.note:
+                out.append(f"      {r.note}")
+    if policy.published_personal_stands:
+        out.append(
+            f"附表个人实缴金额执行期跨过7月1日的，期内按附表金额缴费，不另加财政补助"
+            f"（{policy.published_personal_stands.cite}）"
+        )
     if policy.decisions:
         out.append("\n文件未规定事项的处理（产品决定）：")
         out += [f"  {d.value}——{d.reason}" for d in policy.decisions]

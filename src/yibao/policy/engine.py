@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import QuoteRefused, RuleMissing
-from .model import COVERAGE_NAMES, POPULATION_NAMES, Identity, Policy, tier_name
+from .model import COVERAGE_NAMES, POPULATION_NAMES, Identity, LateSurcharge, Policy, tier_name
 from .money import ZERO, fmt_money
-from .rules import Applied, NotApplicable, Standards
+from .rules import Applied, NotApplicable, PublishedRow, Standards
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,7 @@ class _Candidate:
     identity: Identity
     claim: IdentityClaim
     applied: Applied
+    applied_tier: int
 
 
 def add_months(day: date, months: int) -> date:
@@ -151,9 +152,19 @@ def compute_quote(policy: Policy, request: QuoteRequest) -> Quote:
     surcharge = ZERO
     late = policy.late_surcharge
     if late is not None and not student and request.paid_on >= late.starts_on:
-        if newborn_window and late.newborn_exempt_days is not None:
-            trace.notes.append("出生90日内独立参保的新生儿不补缴财政补助")
+        stands = _published_personal_stands(policy, chosen, late.starts_on)
+        if _newborn_exempt(late, request):
+            trace.notes.append(
+                f"出生{late.newborn_exempt_days}日内独立参保的新生儿不补缴财政补助"
+                f"（{_city_rule_cite(policy, 'newborn_surcharge') or late.cite}）"
+            )
             trace.cite(late.cite)
+        elif stands is not None:
+            trace.cite(stands)
+            trace.notes.append(
+                f"附表所列个人实缴金额执行至{chosen.identity.valid_to if chosen else ''}，"
+                f"{late.starts_on:%Y年%-m月%-d日}后缴费仍按附表金额，不另加财政补助（{stands}）"
+            )
         else:
             surcharge = late.amount
             standard += surcharge
@@ -204,6 +215,42 @@ def compute_quote(policy: Policy, request: QuoteRequest) -> Quote:
         notes=tuple(trace.notes),
         sources=tuple(trace.sources),
     )
+
+
+def _newborn_exempt(late: LateSurcharge, request: QuoteRequest) -> bool:
+    """A newborn enrolling alone within the exempt days of birth pays no late surcharge."""
+    days = late.newborn_exempt_days
+    return (
+        days is not None
+        and request.population == "newborn"
+        and request.birth_date is not None
+        and request.paid_on <= request.birth_date + timedelta(days=days)
+    )
+
+
+def _city_rule_cite(policy: Policy, key: str) -> str | None:
+    rule = next((r for r in policy.city_rules if r.key == key and r.status == "applied"), None)
+    return f"市级规则，{rule.cite}" if rule is not None else None
+
+
+def _published_personal_stands(
+    policy: Policy, chosen: _Candidate | None, surcharge_from: date
+) -> str | None:
+    """The cite when the chosen identity's published personal amount stands after 1 July.
+
+    Only a printed row (资助 and 个人实缴 as published) whose own validity window runs past
+    the surcharge date: the table was published for payments after that date.
+    """
+    stands = policy.published_personal_stands
+    if stands is None or chosen is None:
+        return None
+    identity = chosen.identity
+    rule = identity.rule(chosen.applied_tier)
+    if not isinstance(rule, PublishedRow) or rule.personal is None:
+        return None
+    if identity.valid_to is None or identity.valid_to < surcharge_from:
+        return None
+    return stands.cite
 
 
 def _newborn_window(policy: Policy, request: QuoteRequest, trace: _Trace) -> bool:
@@ -300,14 +347,23 @@ def _check_payment_day(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _SetAside:
+    """Why a held identity gives nothing; ``refuse`` when the quote cannot go on without it."""
+
+    reason: str
+    refuse: bool
+
+
 def _ineligible(
     policy: Policy, identity: Identity, claim: IdentityClaim, request: QuoteRequest
-) -> str | None:
+) -> _SetAside | None:
     wants_student = request.population == "university_student"
     if (identity.population == "university_student") != wants_student:
-        return (
+        return _SetAside(
             f"身份“{identity.label()}”适用于{POPULATION_NAMES[identity.population]}，"
-            f"与所选参保人群“{POPULATION_NAMES[request.population]}”不符"
+            f"与所选参保人群“{POPULATION_NAMES[request.population]}”不符",
+            refuse=True,
         )
     paid_on = request.paid_on
     if (identity.valid_from and paid_on < identity.valid_from) or (
@@ -316,14 +372,23 @@ def _ineligible(
         window = (
             identity.window_printed or f"{identity.valid_from or ''}至{identity.valid_to or ''}"
         )
-        return f"身份“{identity.label()}”的资助执行时间为{window}（{identity.window_cite}），{paid_on}缴费不予资助"
+        return _SetAside(
+            f"身份“{identity.label()}”的资助执行时间为{window}（{identity.window_cite}），"
+            f"{paid_on}缴费不予资助",
+            refuse=False,
+        )
     if identity.certified_until is not None:
         if claim.certified_on is None:
-            return f"身份“{identity.label()}”须在{identity.certified_until}前认定（{identity.certified_cite}），请提供认定日期"
+            return _SetAside(
+                f"身份“{identity.label()}”须在{identity.certified_until}前认定"
+                f"（{identity.certified_cite}），请提供认定日期",
+                refuse=True,
+            )
         if claim.certified_on > identity.certified_until:
-            return (
+            return _SetAside(
                 f"身份“{identity.label()}”于{claim.certified_on}认定，晚于{identity.certified_until}"
-                f"（{identity.certified_cite}），不予资助"
+                f"（{identity.certified_cite}），不予资助",
+                refuse=False,
             )
     return None
 
@@ -340,19 +405,29 @@ def _select_identity(
     tier = request.tier
     _check_priority_lists(policy, resolved)
     candidates: list[_Candidate] = []
-    reasons: list[str] = []
+    set_aside: list[_SetAside] = []
     for identity, claim in resolved:
-        reason = _ineligible(policy, identity, claim, request)
+        aside = _ineligible(policy, identity, claim, request)
         rule = identity.rule(tier)
-        if reason is None and isinstance(rule, NotApplicable):
-            reason = f"身份“{identity.label()}”不能以{tier_name(tier)}享受资助参保：{rule.explain()}（{identity.cite}）"
-        if reason is not None:
-            reasons.append(reason)
+        if aside is None and isinstance(rule, NotApplicable):
+            aside = _SetAside(
+                f"身份“{identity.label()}”不能以{tier_name(tier)}享受资助参保：{rule.explain()}"
+                f"（{identity.cite}）",
+                refuse=True,
+            )
+        if aside is not None:
+            set_aside.append(aside)
             continue
         applied = rule.apply(standards[tier], standards)
-        candidates.append(_Candidate(identity, claim, applied))
-    if not candidates:
+        candidates.append(_Candidate(identity, claim, applied, tier))
+    reasons = [aside.reason for aside in set_aside]
+    if not candidates and any(aside.refuse for aside in set_aside):
         raise QuoteRefused("；".join(reasons), code="identity_not_applicable", reasons=reasons)
+    if not candidates:
+        # 不予资助 is not a refusal: the person enrolls as an ordinary resident at full price.
+        trace.notes.extend(f"未适用：{reason}" for reason in reasons)
+        trace.notes.append("无可适用的资助身份，按普通居民全额缴费")
+        return None
     trace.notes.extend(f"未适用：{reason}" for reason in reasons)
     chosen = candidates[0] if len(candidates) == 1 else _apply_multi_rule(policy, candidates, trace)
     trace.cite(chosen.identity.cite)

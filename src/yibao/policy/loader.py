@@ -13,7 +13,7 @@ from .errors import PolicyFileError
 from .model import Policy
 
 DATA_DIR = Path(__file__).with_name("data")
-CITY_KEYS_NOT_INHERITED = {"id", "name", "level", "benefit_year"}
+CITY_KEYS_NOT_INHERITED = {"id", "name", "level", "benefit_year", "city_rules"}
 MERGED_LISTS = {"sources", "decisions", "city_percentages"}
 
 _PYDANTIC_ZH = {
@@ -55,7 +55,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def layer(city: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
-    """The local file over the city's: sections merge key by key, lists of sources add up."""
+    """The local file over the city's: sections merge key by key, lists of sources add up,
+    and the city rules of the benefit year apply unless the local file states its own."""
     if city.get("level") != "city":
         raise PolicyFileError(f"{local.get('id')} 的上级文件 {city.get('id')} 不是市级参数文件")
     if city.get("benefit_year") != local.get("benefit_year"):
@@ -63,6 +64,8 @@ def layer(city: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
             f"{local.get('id')} 的待遇年度 {local.get('benefit_year')} 与市级参数 "
             f"{city.get('id')} 的 {city.get('benefit_year')} 不一致"
         )
+    local = dict(local)
+    overrides = local.pop("overrides", [])
     merged: dict[str, Any] = {k: v for k, v in city.items() if k not in CITY_KEYS_NOT_INHERITED}
     for key, value in local.items():
         inherited = merged.get(key)
@@ -72,7 +75,91 @@ def layer(city: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
             merged[key] = {**inherited, **value}
         else:
             merged[key] = value
+    merged["city_rules"] = _inherit(city, local, overrides, merged)
     return merged
+
+
+def _identity_keys(identities: list[dict[str, Any]]) -> dict[str, str]:
+    """Every code, printed name and name of the local identity table, to the identity's key."""
+    keys: dict[str, str] = {}
+    for identity in identities:
+        names = identity.get("names") or [identity.get("printed", "")]
+        code = identity.get("code")
+        key = code if code is not None else names[0]
+        for name in [*names, identity.get("printed", ""), *([code] if code else [])]:
+            keys.setdefault(name, key)
+    return keys
+
+
+def _resolve_names(value: Any, keys: dict[str, str]) -> tuple[Any, list[str]]:
+    """A city rule's identity names as this policy's identity keys; names it lacks are listed."""
+    if not isinstance(value, dict) or "identities" not in value:
+        return value, []
+    resolved: list[str] = []
+    missing: list[str] = []
+    for name in value["identities"]:
+        key = keys.get(name)
+        if key is None:
+            missing.append(name)
+        elif key not in resolved:
+            resolved.append(key)
+    return {**value, "identities": resolved}, missing
+
+
+def _inherit(
+    city: dict[str, Any],
+    local: dict[str, Any],
+    overrides: list[dict[str, Any]],
+    merged: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Apply the city file's ``city_rules`` to ``merged``; what each rule became, for display.
+
+    A rule applies unless the local file sets the same field itself (its own text governs) or
+    names the rule in ``[[overrides]]`` with a reason. Nothing is carried into another year:
+    the city file of the policy's own benefit year is the only source.
+    """
+    rules = city.get("city_rules", [])
+    known = {rule["key"] for rule in rules}
+    reasons: dict[str, str] = {}
+    for override in overrides:
+        if override.get("rule") not in known:
+            raise PolicyFileError(
+                f"{local.get('id')} 的 overrides 引用了市级参数 {city.get('id')} 中没有的规则"
+                f"“{override.get('rule')}”（现有：{'、'.join(sorted(known))}）"
+            )
+        if not str(override.get("reason", "")).strip():
+            raise PolicyFileError(
+                f"{local.get('id')} 不适用市级规则“{override['rule']}”须写明理由 reason"
+            )
+        reasons[override["rule"]] = override["reason"]
+    keys = _identity_keys(merged.get("identities", []))
+    applied: list[dict[str, Any]] = []
+    for rule in rules:
+        section, field = rule["section"], rule["field"]
+        own = local.get(section, {})
+        record = {
+            "key": rule["key"],
+            "title": rule["title"],
+            "cite": rule["cite"],
+            "source": city["id"],
+            "decision": rule.get("decision", ""),
+        }
+        if rule["key"] in reasons:
+            applied.append({**record, "status": "overridden", "note": reasons[rule["key"]]})
+            continue
+        if isinstance(own, dict) and field in own:
+            applied.append({**record, "status": "own_text"})
+            continue
+        value, missing = _resolve_names(rule["value"], keys)
+        target = dict(merged.get(section) or {})
+        if section == "coverage" and field == "windows":
+            target.pop("missing", None)
+        target[field] = value
+        target.update(rule.get("also", {}))
+        merged[section] = target
+        note = f"本政策身份表中没有：{'、'.join(missing)}" if missing else ""
+        applied.append({**record, "status": "applied", "note": note})
+    return applied
 
 
 def load_policy_file(path: Path, data_dir: Path | None = None) -> Policy:

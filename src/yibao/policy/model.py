@@ -82,6 +82,39 @@ class Decision(Model):
     reason: str
 
 
+class StatedFinding(Model):
+    """Something in the documents a clerk should know is off, written down in the policy file."""
+
+    text: str = Field(min_length=1)
+    cite: str = Field(min_length=1)
+
+
+CityRuleStatus = Literal["applied", "own_text", "overridden"]
+CITY_RULE_STATUS_NAMES: dict[str, str] = {
+    "applied": "适用",
+    "own_text": "本政策文件自行规定",
+    "overridden": "本政策文件写明不适用",
+}
+
+
+class CityRule(Model):
+    """A city rule of the benefit year as this policy inherits it (or why it does not)."""
+
+    key: str
+    title: str
+    cite: str = Field(min_length=1)
+    source: str
+    status: CityRuleStatus
+    decision: str = ""
+    note: str = ""
+
+
+class PublishedPersonalStands(Model):
+    """A published personal amount whose window runs past 1 July stands: no surcharge on top."""
+
+    cite: str = Field(min_length=1)
+
+
 class Identity(Model):
     """One row of a subsidy table: a hardship identity (身份标识) and its amounts per tier."""
 
@@ -367,6 +400,9 @@ class Policy(Model):
     student: StudentYear | None = None
     city_percentages: list[CityPercent] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
+    city_rules: list[CityRule] = Field(default_factory=list)
+    findings: list[StatedFinding] = Field(default_factory=list)
+    published_personal_stands: PublishedPersonalStands | None = None
     collection: Collection
     coverage: Coverage
     identities: list[Identity] = Field(default_factory=list)
