@@ -49,4 +49,4 @@ def test_a_tablet_pays_over_http_and_a_retry_returns_the_same_payment(api_live_s
         api_token_issue(actor=town.binjiang_collector).secret,
         None,
     )
-    assert status == 403 and other["error"]["code"] == "out_of_scope"
+    assert status == 404 and other["error"]["code"] == "not_found"

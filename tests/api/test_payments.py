@@ -57,7 +57,21 @@ def test_an_idempotency_key_reused_for_another_person_is_a_conflict(sanhe, town)
         f"{API}/payments", payment_body(f.person(town.sanhe)), headers=headers
     )
     assert response.status_code == 409
-    assert error_of(response)["code"] == "receipt_conflict"
+    assert error_of(response)["code"] == "idempotency_key_reused"
+    assert Payment.objects.count() == 1
+
+
+def test_an_idempotency_key_replayed_with_another_channel_is_refused_not_replayed(sanhe, town):
+    person = f.person(town.sanhe)
+    headers = {"Idempotency-Key": "k-2"}
+    first = sanhe.post_json(f"{API}/payments", payment_body(person), headers=headers)
+    assert first.status_code == 201
+    changed = {**payment_body(person), "channel": "alipay"}
+    response = sanhe.post_json(f"{API}/payments", changed, headers=headers)
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "idempotency_key_reused"
+    replay = sanhe.post_json(f"{API}/payments", payment_body(person), headers=headers)
+    assert replay.status_code == 200 and replay.json()["id"] == first.json()["id"]
     assert Payment.objects.count() == 1
 
 

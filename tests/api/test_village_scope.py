@@ -1,5 +1,8 @@
 """Every route of the API, walked from the ninja router, refuses a collector of another village.
 
+A refusal reveals nothing: the answer is 404 ``not_found``, the same as for a record that does
+not exist, and names no person or village of 三河街社区.
+
 The routes come from the API's own OpenAPI schema, and the schema is checked against the URL
 patterns, so a route added later is walked automatically: it must either be reachable with
 the probe below (path parameters filled with 三河街社区's records, bodies for the few routes
@@ -132,11 +135,46 @@ def test_a_collector_of_another_village_is_refused(method, path, town, sanhe_rec
     url, body = probe(method, path, town, sanhe_records)
     audit_before = AuditLog.objects.count()
     response = send(binjiang, method, url, body)
-    assert response.status_code == 403, response.content
+    assert response.status_code == 404, response.content
     error = error_of(response)
-    assert error["code"] == "out_of_scope"
-    assert "无权" in error["message"]
+    assert error["code"] == "not_found"
+    assert error["message"].startswith("找不到编号为")
+    for secret in ("三河", "赵一", "钱二", "孙三", "周四", "吴五"):
+        assert secret not in response.content.decode(), secret
     assert AuditLog.objects.count() == audit_before  # nothing written
+
+
+def _ghost(pk: int) -> SimpleNamespace:
+    return SimpleNamespace(pk=pk)
+
+
+@pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])
+def test_another_village_s_record_answers_as_one_that_does_not_exist(
+    method, path, town, sanhe_records, binjiang
+):
+    """The same status and body as the same request for records that do not exist, but for
+    the number the caller gave."""
+    url, body = probe(method, path, town, sanhe_records)
+    nowhere = SimpleNamespace(sanhe=_ghost(999_990))
+    ghosts = SimpleNamespace(
+        person=_ghost(999_991),
+        enrollment=_ghost(999_992),
+        payment=_ghost(999_993),
+        newcomer=_ghost(999_994),
+    )
+    ghost_url, ghost_body = probe(method, path, nowhere, ghosts)
+    refused, absent = (
+        send(binjiang, method, url, body),
+        send(binjiang, method, ghost_url, ghost_body),
+    )
+    assert refused.status_code == absent.status_code == 404
+
+    def shape(error: dict[str, Any]) -> tuple[str, str, list[str]]:
+        (key, number), *_ = error["details"].items()
+        return error["code"], error["message"].replace(str(number), "#"), sorted(error["details"])
+
+    assert shape(error_of(refused)) == shape(error_of(absent))
+    assert error_of(refused)["code"] == "not_found"
 
 
 @pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])

@@ -5,10 +5,13 @@ from django.contrib.auth import get_user_model
 
 from yibao.collection.services import enrollment_create, payment_record
 from yibao.core.access import (
+    access_collector,
     access_enrollment,
     access_payment,
     access_person,
     access_village,
+    scope_forget,
+    scope_of,
     villages_in_scope,
 )
 from yibao.core.errors import ApplicationError
@@ -39,19 +42,63 @@ def test_a_collector_reaches_the_records_of_their_own_village(town, dashan_recor
     assert access_payment(actor, payment.pk) == payment
 
 
-@pytest.mark.parametrize("access", ["person", "village", "enrollment", "payment"])
-def test_a_collector_of_another_village_is_refused_every_record(town, dashan_records, access):
+ANSWERS = {
+    "person": (access_person, "找不到编号为{}的参保人", "person_id"),
+    "village": (access_village, "找不到编号为{}的村（社区）", "village_id"),
+    "enrollment": (access_enrollment, "找不到编号为{}的参保登记", "enrollment_id"),
+    "payment": (access_payment, "找不到编号为{}的缴费记录", "payment_id"),
+    "collector": (access_collector, "找不到编号为{}的征收员", "collector_id"),
+}
+
+
+@pytest.mark.parametrize("access", sorted(ANSWERS))
+def test_a_record_of_another_village_is_answered_exactly_as_a_missing_one(
+    town, dashan_records, access
+):
     person, enrollment, payment = dashan_records
-    target = {
-        "person": (access_person, person.pk),
-        "village": (access_village, town.dashan.pk),
-        "enrollment": (access_enrollment, enrollment.pk),
-        "payment": (access_payment, payment.pk),
+    target_id = {
+        "person": person.pk,
+        "village": town.dashan.pk,
+        "enrollment": enrollment.pk,
+        "payment": payment.pk,
+        "collector": town.dashan_collector.collector.pk,
     }[access]
-    with pytest.raises(ApplicationError) as error:
-        target[0](town.sanhe_collector, target[1])
-    assert error.value.code == "out_of_scope"
-    assert "sanhe" in error.value.message
+    function, message, param = ANSWERS[access]
+    with pytest.raises(ApplicationError) as refused:
+        function(town.sanhe_collector, target_id)
+    with pytest.raises(ApplicationError) as missing:
+        function(town.sanhe_collector, 999_999)
+    assert refused.value.to_dict() == {
+        "code": "not_found",
+        "message": message.format(target_id),
+        "params": {param: target_id},
+    }
+    assert missing.value.to_dict() == {
+        "code": "not_found",
+        "message": message.format(999_999),
+        "params": {param: 999_999},
+    }
+    assert "大山" not in refused.value.message
+
+
+def test_a_collector_sees_themself_and_the_offices_see_every_collector_of_the_township(town):
+    dashan = town.dashan_collector.collector
+    assert access_collector(town.dashan_collector, dashan.pk) == dashan
+    assert access_collector(town.office, dashan.pk) == dashan
+    assert access_collector(town.bureau, dashan.pk) == dashan
+
+
+def test_the_scope_is_computed_once_per_actor_and_answers_without_queries(
+    town, django_assert_num_queries
+):
+    actor = town.sanhe_collector
+    scope_forget(actor)
+    with django_assert_num_queries(2):  # the collector profile and its villages
+        scope = scope_of(actor)
+    with django_assert_num_queries(0):
+        assert scope_of(actor) is scope
+        assert town.sanhe.pk in scope and town.dashan.pk not in scope
+        assert scope.among([town.sanhe.pk, town.dashan.pk, None]) == {town.sanhe.pk}
 
 
 def test_the_township_office_and_the_district_bureau_reach_every_village(town, dashan_records):
@@ -67,7 +114,7 @@ def test_a_user_without_a_collector_profile_reaches_nothing(town, dashan_records
     stranger = get_user_model().objects.create_user(username="stranger", password=None)
     with pytest.raises(ApplicationError) as error:
         access_person(stranger, person.pk)
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"
     with pytest.raises(ApplicationError):
         enrollment_create(actor=stranger, person=person, policy_id=f.POLICY, tier=1)
 

@@ -43,8 +43,13 @@ def test_a_person_enrolled_for_the_year_cannot_be_enrolled_again_from_another_vi
     with pytest.raises(ApplicationError) as error:
         enrollment_create(actor=town.sanhe_collector, person=person, policy_id=f.POLICY, tier=2)
     assert error.value.code == "already_enrolled"
-    assert person.name in error.value.message and "大山村" in error.value.message
+    # 三河街社区's collector sees the resident, not 大山村's enrollment: the village is unnamed.
+    assert person.name in error.value.message and "大山村" not in error.value.message
+    assert "其他村（社区）" in error.value.message
     assert Enrollment.objects.filter(person=person).count() == 1
+    with pytest.raises(ApplicationError) as office:
+        enrollment_create(actor=town.office, person=person, policy_id=f.POLICY, tier=2)
+    assert "大山村" in office.value.message
 
 
 def test_the_database_refuses_a_second_enrollment_for_the_same_year(town):
@@ -121,7 +126,7 @@ def test_a_collector_cannot_enroll_a_person_of_another_village(town):
     person = f.person(town.dashan)
     with pytest.raises(ApplicationError) as error:
         enrollment_create(actor=town.sanhe_collector, person=person, policy_id=f.POLICY, tier=1)
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"
     assert not Enrollment.objects.exists()
 
 

@@ -172,7 +172,7 @@ def test_a_person_with_employee_insurance_cannot_pay_even_if_enrolled_before(tow
 def test_a_collector_cannot_take_money_for_another_village(town):
     with pytest.raises(ApplicationError) as error:
         pay(town.sanhe_collector, f.person(town.dashan), "350")
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"
     assert not Payment.objects.exists()
 
 
@@ -246,7 +246,7 @@ def test_a_collector_cannot_reverse_another_villages_payment(town):
     payment = pay(town.dashan_collector, f.person(town.dashan), "350")
     with pytest.raises(ApplicationError) as error:
         payment_reverse(actor=town.sanhe_collector, payment=payment, reason="x")
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"
 
 
 def test_payments_cannot_be_edited_or_deleted_through_the_application(town):

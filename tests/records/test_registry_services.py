@@ -30,16 +30,25 @@ def test_registering_a_person_derives_birth_date_and_sex_from_the_id_number(town
     assert AuditLog.objects.filter(action="person.register", object_id=str(person.pk)).exists()
 
 
-def test_a_person_already_registered_in_another_village_is_refused(town):
+def test_a_person_already_registered_in_another_village_is_refused_without_naming_it(town):
     number = f.id_number()
     person_register(actor=town.office, hukou_village=town.dashan, id_number=number, name="赵六")
     with pytest.raises(ApplicationError) as error:
         person_register(
-            actor=town.sanhe_collector, hukou_village=town.sanhe, id_number=number, name="赵六"
+            actor=town.sanhe_collector, hukou_village=town.sanhe, id_number=number, name="赵七"
         )
     assert error.value.code == "person_exists"
-    assert "赵六" in error.value.message and "大山村" in error.value.message
+    assert "赵六" not in error.value.message and "大山村" not in error.value.message
+    assert "其他村（社区）" in error.value.message
     assert Person.objects.filter(id_number=number).count() == 1
+
+
+def test_the_township_office_is_told_where_a_registered_person_lives(town):
+    number = f.id_number()
+    person_register(actor=town.office, hukou_village=town.dashan, id_number=number, name="赵六")
+    with pytest.raises(ApplicationError) as error:
+        person_register(actor=town.office, hukou_village=town.sanhe, id_number=number, name="赵六")
+    assert "赵六" in error.value.message and "大山村" in error.value.message
 
 
 def test_an_invalid_id_number_is_refused_and_nothing_is_written(town):
@@ -60,7 +69,7 @@ def test_a_collector_cannot_register_a_person_in_another_village(town):
             id_number=f.id_number(),
             name="孙八",
         )
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"
 
 
 def test_a_household_is_registered_with_its_head_and_members(town):

@@ -75,4 +75,4 @@ def test_another_villages_collector_cannot_record_a_remittance(town):
     cash(town.sanhe_collector, f.person(town.sanhe))
     with pytest.raises(ApplicationError) as error:
         remittance_record(actor=town.dashan_collector, collector=collector, amount="100")
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "not_found"

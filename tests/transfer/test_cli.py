@@ -76,4 +76,4 @@ def test_the_export_command_refuses_a_collector_of_another_village(town, tmp_pat
         + ["--user", "dashan"]
     )
     assert status == 2 and not out.exists()
-    assert "无权" in capsys.readouterr().err
+    assert "未知的村（社区）“三河街社区”" in capsys.readouterr().err

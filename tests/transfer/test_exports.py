@@ -125,7 +125,7 @@ def test_a_collector_of_another_village_is_refused_and_no_file_is_written(campai
         ledger_export(
             actor=campaign.dashan_collector, village="三河街社区", benefit_year=f.YEAR, path=path
         )
-    assert error.value.code == "out_of_scope"
+    assert error.value.code == "unknown_village"
     assert not path.exists() and not list(tmp_path.iterdir())
     assert not AuditLog.objects.filter(action="transfer.ledger_export").exists()
 

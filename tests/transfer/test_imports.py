@@ -170,7 +170,10 @@ def test_a_collector_cannot_import_people_into_another_village(town, tmp_path):
     report = persons_import(actor=town.dashan_collector, path=path, import_good_rows=True)
 
     assert [(r.row, r.code) for r in report.rejected] == [(2, "unknown_village")]
-    assert "不在您负责的村（社区）范围内" in report.rejected[0].reason
+    # The same answer as for a village that does not exist.
+    assert report.rejected[0].reason == (
+        "未知的村（社区）“三河街社区”：系统中没有这个村（社区）的名称或代码"
+    )
     assert list(Person.objects.values_list("name", flat=True)) == ["李四"]
 
 

@@ -17,7 +17,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from yibao.core.errors import ApplicationError
 from yibao.policy import PolicyError
 
-FORBIDDEN = frozenset({"out_of_scope"})
+# A record outside the actor's scope is answered as not found (yibao.core.access); these
+# refuse what the caller may see but not do.
+FORBIDDEN = frozenset({"out_of_scope", "read_only"})
 NOT_FOUND = frozenset({"not_found"})
 # The request is well-formed, but the ledger already holds something that contradicts it.
 CONFLICT = frozenset(
@@ -28,6 +30,7 @@ CONFLICT = frozenset(
         "already_reversed",
         "enrollment_paid",
         "household_exists",
+        "idempotency_key_reused",
         "person_exists",
         "receipt_conflict",
     }

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from yibao.core import clock
-from yibao.core.access import out_of_scope, require_village, villages_in_scope
+from yibao.core.access import require_collector, require_village, villages_in_scope
 from yibao.policy import get_policy, list_policies
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
@@ -166,12 +166,7 @@ def collection_totals(
 
 def collector_cash_on_hand(*, actor: Any, collector: Collector) -> Decimal:
     """Cash ``collector`` holds now: cash taken net of reversals, minus remittances."""
-    if not (
-        getattr(actor, "pk", None) == collector.user_id
-        or villages_in_scope(actor).filter(pk__in=collector.villages.all()).exists()
-        or getattr(actor, "is_superuser", False)
-    ):
-        raise out_of_scope(actor, "该征收员的现金")
+    require_collector(actor, collector)
     return cash_on_hand(collector)
 
 

@@ -27,13 +27,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from yibao.core import clock
-from yibao.core.access import (
-    in_scope,
-    not_found,
-    out_of_scope,
-    require_person,
-    villages_in_scope,
-)
+from yibao.core.access import Scope, not_found, require_collector, require_person, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.policy import (
@@ -120,7 +114,7 @@ def _lock_person(actor: Any, person: Person) -> Person:
         .select_related("hukou_village")
         .get(pk=person.pk)
     )
-    require_person(actor, locked)
+    require_person(actor, locked, write=True)
     return locked
 
 
@@ -128,28 +122,8 @@ def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
     return [values[i : i + QUERY_CHUNK] for i in range(0, len(values), QUERY_CHUNK)]
 
 
-def _person_villages(person: Person) -> list[int]:
-    return [v for v in (person.hukou_village_id, person.residence_village_id) if v is not None]
-
-
-def _scope_among(actor: Any, village_ids: Iterable[int]) -> set[int]:
-    """Which of ``village_ids`` ``actor`` may act in (one scope lookup for many checks)."""
-    wanted = sorted(set(village_ids))
-    scope = villages_in_scope(actor)
-    found: set[int] = set()
-    for chunk in _chunks(wanted):
-        found.update(scope.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
-
-
-def _require_person_in(actor: Any, person: Person, scope: set[int]) -> None:
-    """:func:`~yibao.core.access.require_person` against a scope already looked up."""
-    if not scope.intersection(_person_villages(person)):
-        raise out_of_scope(actor, f"参保人{person.label}", person=person.label)
-
-
-def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Person], set[int]]:
-    """Re-read and lock the persons' rows (in id order); their villages in ``actor``'s scope."""
+def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Person], Scope]:
+    """Re-read and lock the persons' rows (in id order); with ``actor``'s scope."""
     ids = sorted({person.pk for person in persons})
     locked: dict[int, Person] = {}
     for chunk in _chunks(ids):
@@ -160,8 +134,7 @@ def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Pers
             .order_by("pk")
         )
         locked.update((row.pk, row) for row in rows)
-    scope = _scope_among(actor, (v for p in locked.values() for v in _person_villages(p)))
-    return locked, scope
+    return locked, scope_of(actor)
 
 
 def _policy(policy_id: str) -> Any:
@@ -288,12 +261,14 @@ def _refuse_if_other(person: Person, benefit_year: int, other: OtherInsurance | 
     )
 
 
-def _already_enrolled(person: Person, existing: Enrollment) -> ApplicationError:
+def _already_enrolled(person: Person, existing: Enrollment, scope: Scope) -> ApplicationError:
+    # Enrolled in a village the actor cannot see: say so without naming it.
+    village = existing.village.name if existing.village_id in scope else "其他村（社区）"
     return ApplicationError(
         "already_enrolled",
-        f"{person.label}已在{existing.village.name}登记{existing.benefit_year}年度参保，不能重复参保",
+        f"{person.label}已在{village}登记{existing.benefit_year}年度参保，不能重复参保",
         person=person.label,
-        village=existing.village.name,
+        village=village,
         benefit_year=existing.benefit_year,
     )
 
@@ -306,7 +281,7 @@ def _new_enrollment(
     tier: int,
     population: str,
     on: dt.date,
-    scope: set[int],
+    scope: Scope,
 ) -> Enrollment:
     """Checks and inserts an enrollment; the person's row is already locked and ``scope``
     holds which of their villages the actor may act in."""
@@ -318,7 +293,7 @@ def _new_enrollment(
         .first()
     )
     if existing is not None:
-        raise _already_enrolled(person, existing)
+        raise _already_enrolled(person, existing, scope)
     quote = _quote(person=person, policy=policy, tier=tier, population=population, on=on)
     enrollment = Enrollment(
         person=person,
@@ -335,14 +310,14 @@ def _new_enrollment(
         existing = Enrollment.objects.select_related("village").get(
             person=person, benefit_year=policy.benefit_year
         )
-        raise _already_enrolled(person, existing) from None
+        raise _already_enrolled(person, existing, scope) from None
     audit_record(
         actor=actor, action="enrollment.create", instance=enrollment, after=snapshot(enrollment)
     )
     return enrollment
 
 
-def _enrollment_village(person: Person, scope: set[int]) -> Any:
+def _enrollment_village(person: Person, scope: Scope) -> Any:
     """The household-register village, or the residence village when only that is in scope."""
     if person.hukou_village_id not in scope and person.residence_village_id is not None:
         return person.residence_village
@@ -392,7 +367,7 @@ def enrollment_create(
     """
     persons, scope = _lock_persons(actor, [person])
     person = persons[person.pk]
-    _require_person_in(actor, person, scope)
+    scope.require_person(person, write=True)
     policy = _policy(policy_id)
     return _new_enrollment(
         actor=actor,
@@ -578,12 +553,50 @@ def _in_row(error: ApplicationError, row: int) -> ApplicationError:
     )
 
 
-def _receipt_conflict(
-    person: Person, used: str | None, other: Person, amount: Decimal
+def _replays(
+    payment: Payment, enrollment: Enrollment, payer: Person, item: PaymentItem, check: _Checked
+) -> bool:
+    """Whether ``item`` repeats the request that recorded ``payment``: the same person and
+    amount under the same receipt number; under the same idempotency key, the same request
+    in every field it gave (a key names one request, not one person)."""
+    if payer.pk != check.person_id or payment.amount != check.amount:
+        return False
+    if not check.idempotency_key or payment.idempotency_key != check.idempotency_key:
+        return True
+    return (
+        payment.channel == item.channel
+        and enrollment.policy_id == item.policy_id
+        and enrollment.tier == item.tier
+        and enrollment.population == item.population
+        and payment.receipt_number == check.receipt_number
+        and (item.paid_at is None or payment.paid_at == check.paid_at)
+    )
+
+
+def _reused(
+    scope: Scope, person: Person, check: _Checked, payment: Payment, other: Person
 ) -> ApplicationError:
+    """The refusal for a receipt number or idempotency key already used for another request;
+    it names the other person only when the actor may see them."""
+    if check.idempotency_key and payment.idempotency_key == check.idempotency_key:
+        return ApplicationError(
+            "idempotency_key_reused",
+            f"{person.label}：请求号（Idempotency-Key）{check.idempotency_key}"
+            "已用于另一笔内容不同的缴费请求，不能重复使用；新的缴费请换用新的请求号",
+            person=person.label,
+            idempotency_key=check.idempotency_key,
+        )
+    used = check.receipt_number
+    if not scope.sees_person(other):
+        return ApplicationError(
+            "receipt_conflict",
+            f"{person.label}：票据号{used}已被另一笔缴费使用，不能重复使用",
+            person=person.label,
+            receipt_number=used,
+        )
     return ApplicationError(
         "receipt_conflict",
-        f"{person.label}：票据号或请求号{used}已用于{other.label}的{amount}元缴费，"
+        f"{person.label}：票据号{used}已用于{other.label}的{payment.amount}元缴费，"
         "不能再用于另一笔缴费",
         person=person.label,
         other_person=other.label,
@@ -679,7 +692,7 @@ def _payments_record(
     for row, (item, check) in enumerate(zip(items, checked, strict=True), start=1):
         person = persons[check.person_id]
         try:
-            _require_person_in(actor, person, scope)
+            scope.require_person(person, write=True)
             keys = [
                 (field, value)
                 for field, value in (
@@ -694,26 +707,16 @@ def _payments_record(
                 default=None,
             )
             if first is not None:
-                if first.enrollment.person_id == person.pk and first.amount == check.amount:
+                if _replays(first, first.enrollment, first.enrollment.person, item, check):
                     results.append((first, False))
                     continue
-                used = (
-                    check.receipt_number
-                    if first.receipt_number == check.receipt_number
-                    else check.idempotency_key
-                )
-                raise _receipt_conflict(person, used, first.enrollment.person, first.amount)
+                raise _reused(scope, person, check, first, first.enrollment.person)
             earlier = next((by_key[key] for key in keys if key in by_key), None)
             if earlier is not None:
-                if earlier.person.pk == person.pk and earlier.payment.amount == check.amount:
+                if _replays(earlier.payment, earlier.enrollment, earlier.person, item, check):
                     results.append((earlier, False))
                     continue
-                used = (
-                    check.receipt_number
-                    if earlier.payment.receipt_number == check.receipt_number
-                    else check.idempotency_key
-                )
-                raise _receipt_conflict(person, used, earlier.person, earlier.payment.amount)
+                raise _reused(scope, person, check, earlier.payment, earlier.person)
             pending = _payment_checked(
                 actor=actor,
                 row=row,
@@ -758,7 +761,7 @@ def _payment_checked(
     enrollments: dict[tuple[int, int], Enrollment],
     others: dict[tuple[int, int], OtherInsurance],
     tags: list[IdentityTag],
-    scope: set[int],
+    scope: Scope,
     paid_here: dict[tuple[int, int], _Pending],
 ) -> _Pending:
     """Every rule of :func:`payment_record` for one item, against what the batch read."""
@@ -909,8 +912,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str) -> Payment:
     reason = (reason or "").strip()
     original = Payment.objects.select_related("enrollment__person").get(pk=payment.pk)
     person = _lock_person(actor, original.enrollment.person)
-    if not in_scope(actor, original.enrollment.village_id):
-        raise out_of_scope(actor, f"{person.label}的缴费记录", person=person.label)
+    scope_of(actor).require_payment(original, write=True)
     if not reason:
         raise ApplicationError(
             "reason_required", f"{person.label}：冲正缴费须填写原因", person=person.label
@@ -994,13 +996,8 @@ def remittance_record(
     office whose scope covers one of the collector's villages.
     """
     collector = Collector.objects.select_for_update().select_related("user").get(pk=collector.pk)
+    require_collector(actor, collector, write=True)
     name = collector.user.get_full_name() or collector.user.get_username()
-    if not (
-        getattr(actor, "pk", None) == collector.user_id
-        or getattr(actor, "is_superuser", False)
-        or villages_in_scope(actor).filter(pk__in=collector.villages.all()).exists()
-    ):
-        raise out_of_scope(actor, f"征收员{name}的现金", collector=name)
     amount = _money(amount, what="解缴金额")
     if amount <= 0:
         raise ApplicationError(

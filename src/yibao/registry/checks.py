@@ -9,7 +9,6 @@ database: uniqueness and scope are the services' business.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from yibao.core.errors import ApplicationError
@@ -17,8 +16,8 @@ from yibao.core.masking import mask_id_number
 
 from .idnumbers import normalise, parse_id_number
 from .models import Person
+from .validation import clean_name, clean_phone
 
-PHONE_PATTERN = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 HEAD_RELATIONS = frozenset({"户主", "本人", "本人（户主）", "户主本人"})
 
 
@@ -44,15 +43,12 @@ def is_head_relation(relation: str) -> bool:
 
 
 def phone_check(phone: str, *, who: str = "") -> str:
-    """``phone`` without spaces, or ``invalid_phone`` (mobile, landline or 7-8 digits)."""
-    phone = (phone or "").replace(" ", "").strip()
-    if phone and not PHONE_PATTERN.match(phone):
-        raise _refuse(
-            "invalid_phone",
-            who or "联系电话",
-            f"联系电话“{phone}”不是有效的手机或固定电话号码",
-        )
-    return phone
+    """``phone`` without spaces, or ``invalid_phone``: a Chinese mobile number or a
+    landline number with its area code (:func:`~yibao.registry.validation.clean_phone`)."""
+    try:
+        return clean_phone(phone)
+    except ApplicationError as error:
+        raise _refuse(error.code, who or "联系电话", error.message) from None
 
 
 def person_fields_check(
@@ -67,14 +63,17 @@ def person_fields_check(
 ) -> CheckedPerson:
     """Check one person's fields; raise ``ApplicationError`` with ``params['reason']``.
 
-    Codes: ``name_required``, ``invalid_id_number``, ``invalid_id_type``, ``sex_mismatch``
+    Codes: ``name_required``, ``invalid_name`` (control or format characters, too long),
+    ``invalid_id_number``, ``invalid_id_type``, ``sex_mismatch``
     and ``birth_date_mismatch`` (a sex or birth date given beside an ID number that says
     otherwise), ``birth_date_required`` (a number that carries neither), ``invalid_phone``.
     """
-    name = (name or "").strip()
     number = normalise(id_number)
-    if not name:
-        raise _refuse("name_required", f"证件号码{mask_id_number(number)}的人员", "未填写姓名")
+    try:
+        name = clean_name(name)
+    except ApplicationError as error:
+        reason = "未填写姓名" if error.code == "name_required" else error.message
+        raise _refuse(error.code, f"证件号码{mask_id_number(number)}的人员", reason) from None
     who = f"{name}（{mask_id_number(number)}）"
     parsed = parse_id_number(id_type, number, name=name, today=today)
     if parsed.sex and sex and parsed.sex != sex:

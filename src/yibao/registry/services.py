@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from yibao.core import clock
-from yibao.core.access import require_person, require_village
+from yibao.core.access import require_person, require_village, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 
@@ -97,19 +97,27 @@ def _person_create(
     number = person.id_number
     existing = Person.objects.filter(id_number=number).select_related("hukou_village").first()
     if existing is not None:
-        raise _duplicate(existing)
+        raise _duplicate(existing, actor)
     try:
         with transaction.atomic():
             person.save(force_insert=True)
     except IntegrityError:
         # Registered by a concurrent request between the check above and the insert.
         existing = Person.objects.select_related("hukou_village").get(id_number=number)
-        raise _duplicate(existing) from None
+        raise _duplicate(existing, actor) from None
     audit_record(actor=actor, action="person.register", instance=person, after=snapshot(person))
     return person
 
 
-def _duplicate(existing: Person) -> ApplicationError:
+def _duplicate(existing: Person, actor: Any) -> ApplicationError:
+    if not scope_of(actor).sees_person(existing):
+        # Registered in a village the actor cannot see: name neither the person nor it.
+        return ApplicationError(
+            "person_exists",
+            f"证件号码{existing.masked_id_number}已在其他村（社区）登记，不能重复登记；"
+            "如需迁入，请联系街道社保所",
+            id_number=existing.masked_id_number,
+        )
     return ApplicationError(
         "person_exists",
         f"{existing.label}已登记在{existing.hukou_village.name}，不能重复登记",
@@ -138,7 +146,7 @@ def person_register(
     Refuses ``invalid_id_number``, ``person_exists`` (the ID number is already registered,
     in any village), ``out_of_scope``.
     """
-    require_village(actor, hukou_village)
+    require_village(actor, hukou_village, write=True)
     data = PersonData(
         id_number=id_number,
         name=name,
@@ -197,7 +205,7 @@ def _household_exists(number: str) -> ApplicationError:
 def _households_register(
     *, actor: Any, village: Village, households: Sequence[HouseholdData], rows: bool
 ) -> list[Household]:
-    require_village(actor, village)
+    require_village(actor, village, write=True)
     today = clock.today()
     numbers = [(h.number or "").strip() or None for h in households]
     id_numbers = [
@@ -228,7 +236,7 @@ def _households_register(
                     data=member, hukou_village=village, household=household, today=today
                 )
                 if person.id_number in registered:
-                    raise _duplicate(registered[person.id_number])
+                    raise _duplicate(registered[person.id_number], actor)
                 if person.id_number in seen_persons:
                     raise _duplicate_in_batch(person, seen_persons[person.id_number], rows=rows)
                 seen_persons[person.id_number] = row
@@ -248,7 +256,7 @@ def _households_register(
             Person.objects.bulk_create([p for _, persons in built for p in persons])
     except IntegrityError:
         # Registered by a concurrent request between the checks above and the inserts.
-        error = _raced(built)
+        error = _raced(built, actor)
         if error is None:
             raise
         raise error from None
@@ -282,14 +290,14 @@ def _duplicate_in_batch(person: Person, first_row: int, *, rows: bool) -> Applic
     )
 
 
-def _raced(built: list[tuple[Household, list[Person]]]) -> ApplicationError | None:
+def _raced(built: list[tuple[Household, list[Person]]], actor: Any) -> ApplicationError | None:
     numbers = [p.id_number for _, persons in built for p in persons]
     for chunk in _chunks(numbers):
         existing = (
             Person.objects.filter(id_number__in=chunk).select_related("hukou_village").first()
         )
         if existing is not None:
-            return _duplicate(existing)
+            return _duplicate(existing, actor)
     household_numbers = [h.number for h, _ in built if h.number]
     for chunk in _chunks(household_numbers):
         taken = Household.objects.filter(number__in=chunk).values_list("number", flat=True)
@@ -331,7 +339,7 @@ def identity_tag_add(
     category from the same batch is returned, not added twice, so re-importing a list is
     harmless.
     """
-    require_person(actor, person)
+    require_person(actor, person, write=True)
     key = (category_key or "").strip()
     if not key:
         raise ApplicationError(
@@ -380,7 +388,7 @@ def other_insurance_record(
     evidence: str = "",
 ) -> OtherInsurance:
     """Record that ``person`` is insured elsewhere (employee insurance, another place)."""
-    require_person(actor, person)
+    require_person(actor, person, write=True)
     if kind not in OtherInsurance.Kind.values:
         raise ApplicationError("invalid_kind", f"未知的参保类型“{kind}”", kind=kind)
     existing = OtherInsurance.objects.filter(
@@ -410,7 +418,7 @@ def person_mark_deceased(
     from yibao.collection.models import Enrollment
 
     person = Person.objects.select_for_update().get(pk=person.pk)
-    require_person(actor, person)
+    require_person(actor, person, write=True)
     if person.status == Person.Status.DECEASED:
         raise ApplicationError(
             "already_deceased",

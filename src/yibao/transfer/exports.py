@@ -157,7 +157,7 @@ def ledger_export(
 ) -> ExportResult:
     """Write the ledger of ``village`` (a Village, or its name or code) to ``path`` (.xlsx).
 
-    Refuses ``out_of_scope`` when ``actor`` may not act in the village. The file is written
+    A village outside ``actor``'s scope is refused as one that does not exist. The file is written
     to a temporary name and renamed, so a failed export leaves no half-written file.
     """
     if isinstance(village, str):
@@ -264,17 +264,9 @@ def ledger_export(
 
 
 def _village_by_text(actor: Any, text: str) -> Village:
-    """A village by name or code; another village's name is refused as out of scope."""
-    try:
-        return village_resolve(actor=actor, text=text)
-    except ApplicationError:
-        # Let require_village give the out-of-scope refusal for a village that exists.
-        found = list(Village.objects.filter(name=text.strip())) or list(
-            Village.objects.filter(code=text.strip())
-        )
-        if len(found) == 1:
-            return found[0]
-        raise
+    """A village by name or code within ``actor``'s scope; another village's name is
+    refused as an unknown one."""
+    return village_resolve(actor=actor, text=text)
 
 
 def _save_atomically(workbook: Workbook, path: Path) -> None:

@@ -319,7 +319,8 @@ class _Villages:
             towns = "、".join(sorted({v.township.name for v in (mine or candidates)}))
             return None, f"村（社区）“{text}”在{towns}都有，请写明街道（镇）或区划代码"
         if need_scope:
-            return None, f"“{text}”不在您负责的村（社区）范围内，不能在此登记"
+            # Outside the actor's scope: the same answer as a village that does not exist.
+            return None, f"未知的村（社区）“{text}”：系统中没有这个村（社区）的名称或代码"
         return candidates[0], None
 
 

@@ -1,0 +1,81 @@
+"""Checks on free text a clerk types: names and phone numbers.
+
+Each check is a function over plain values that returns the cleaned value or raises
+:class:`~yibao.core.errors.ApplicationError`; the registry services, the importer and the
+API call the same functions, so a name refused at the counter is refused in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+
+from yibao.core.errors import ApplicationError
+
+NAME_MAX_LENGTH = 50
+# Cc control, Cf format (zero-width, bidi overrides), Cs surrogates, Co private use,
+# Cn unassigned, Zl/Zp line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_PHONE_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+)
+
+
+def clean_name(value: str | None, *, what: str = "姓名") -> str:
+    """``value`` in Unicode NFC without surrounding spaces; refuses an empty name
+    (``name_required``), invisible or control characters and an over-long name
+    (``invalid_name``)."""
+    name = unicodedata.normalize("NFC", value or "").strip()
+    if not name:
+        raise ApplicationError("name_required", f"{what}不能为空")
+    for position, char in enumerate(name, start=1):
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            raise ApplicationError(
+                "invalid_name",
+                f"{what}的第{position}个字符是不可见的控制或格式字符（U+{ord(char):04X}），"
+                "请删除后重新填写",
+                position=position,
+                codepoint=f"U+{ord(char):04X}",
+            )
+    if len(name) > NAME_MAX_LENGTH:
+        raise ApplicationError(
+            "invalid_name",
+            f"{what}过长：{len(name)}个字，最多{NAME_MAX_LENGTH}个字",
+            length=len(name),
+            max_length=NAME_MAX_LENGTH,
+        )
+    return name
+
+
+def clean_phone(value: str | None) -> str:
+    """A Chinese mobile (11 digits) or landline number (with its area code), as typed
+    without spaces; empty stays empty. Refuses anything else (``invalid_phone``)."""
+    phone = unicodedata.normalize("NFKC", value or "").strip().replace(" ", "")
+    if not phone:
+        return ""
+    try:
+        parsed = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if (
+        parsed is None
+        or phonenumbers.region_code_for_number(parsed) != "CN"
+        or not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.number_type(parsed) not in _PHONE_TYPES
+    ):
+        shown = (
+            phone
+            if len(phone) <= 32 and phone.isprintable()
+            else phone[:32].encode("unicode_escape").decode("ascii")
+        )
+        raise ApplicationError(
+            "invalid_phone",
+            f"联系电话“{shown}”不是有效的中国大陆手机号码（11位）或带区号的固定电话号码",
+            phone=shown,
+        )
+    return phone
