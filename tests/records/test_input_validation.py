@@ -1,0 +1,66 @@
+"""Names and phone numbers that cannot hurt: normalised, or refused in Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from yibao.core.errors import ApplicationError
+from yibao.registry.models import Person
+from yibao.registry.services import person_register
+from yibao.registry.validation import clean_name, clean_phone
+
+from . import factories as f
+
+
+def test_a_name_is_trimmed_and_composed_to_nfc():
+    # "e" + COMBINING ACUTE ACCENT becomes the one character U+00E9.
+    assert clean_name("  Andre\u0301 ") == "Andr\u00e9"
+    assert clean_name("阿依古丽·买买提") == "阿依古丽·买买提"
+
+
+@pytest.mark.parametrize(
+    ("name", "codepoint"),
+    [
+        ("张\u200b三", "U+200B"),
+        ("张三\x00", "U+0000"),
+        ("\u202e三张", "U+202E"),
+        ("张\n三", "U+000A"),
+    ],
+)
+def test_a_name_with_an_invisible_character_is_refused_naming_the_character(name, codepoint):
+    with pytest.raises(ApplicationError) as refused:
+        clean_name(name)
+    assert refused.value.code == "invalid_name"
+    assert codepoint in refused.value.message and "控制或格式字符" in refused.value.message
+
+
+def test_a_name_of_fifty_one_characters_is_refused_as_too_long():
+    assert clean_name("张" * 50) == "张" * 50
+    with pytest.raises(ApplicationError) as refused:
+        clean_name("张" * 51)
+    assert refused.value.code == "invalid_name"
+    assert "最多50个字" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "phone", ["13800138000", "023-61234567", "02361234567", "+86 139 2345 6789"]
+)
+def test_chinese_mobile_and_landline_numbers_are_accepted(phone):
+    assert clean_phone(phone) == phone.replace(" ", "")
+
+
+@pytest.mark.parametrize("phone", ["12345", "1380013800", "61234567", "+1 202 555 0100", "=1+1"])
+def test_other_phone_numbers_are_refused(phone):
+    with pytest.raises(ApplicationError) as refused:
+        clean_phone(phone)
+    assert refused.value.code == "invalid_phone"
+    assert "手机号码" in refused.value.message
+
+
+def test_the_registry_refuses_a_control_character_in_a_name_and_writes_nothing(town):
+    with pytest.raises(ApplicationError) as refused:
+        person_register(
+            actor=town.office, hukou_village=town.sanhe, id_number=f.id_number(), name="李\x07四"
+        )
+    assert refused.value.code == "invalid_name"
+    assert not Person.objects.exists()
