@@ -362,7 +362,7 @@ def enrollment_create(
     The amounts, applied identity and coverage are the policy engine's quote on the campaign
     date; :func:`payment_record` quotes again on the payment date and freezes the result.
     Refuses ``already_enrolled`` (in any village), ``person_deceased``, ``employee_insured``,
-    ``insured_elsewhere``, ``out_of_scope`` and every refusal of the policy engine (for
+    ``insured_elsewhere``, ``not_found`` (outside the scope) and every refusal of the policy engine (for
     example ``tier_not_applicable``) under the engine's code.
     """
     persons, scope = _lock_persons(actor, [person])
@@ -438,7 +438,7 @@ def payment_record(
     zero declaration (amount 0). A ``receipt_number`` or ``idempotency_key`` already used for
     this person returns the first payment instead of a second one (``receipt_conflict`` if it
     was used for someone else or another amount). Refuses ``already_paid``,
-    ``person_deceased``, ``employee_insured``, ``out_of_scope``, and the engine's refusals
+    ``person_deceased``, ``employee_insured``, ``not_found`` (outside the scope), and the engine's refusals
     (``after_last_payment_day``, ``tier_not_applicable``, ...).
 
     Not wrapped in one ``transaction.atomic`` on purpose: each attempt is atomic, and an

@@ -144,7 +144,7 @@ def person_register(
     """Register one person; sex and birth date come from an 18-character ID number.
 
     Refuses ``invalid_id_number``, ``person_exists`` (the ID number is already registered,
-    in any village), ``out_of_scope``.
+    in any village), ``not_found`` (a village outside the scope).
     """
     require_village(actor, hukou_village, write=True)
     data = PersonData(
