@@ -30,6 +30,7 @@ LEDGER_COMMANDS = (
     "yibao.api.cli",
     "yibao.serving.cli",
     "yibao.collection.cli",
+    "yibao.intake.cli",
 )
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "yibao.registry",
     "yibao.collection",
     "yibao.api",
+    "yibao.intake",
 ]
 
 MIDDLEWARE = [

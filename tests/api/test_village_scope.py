@@ -34,6 +34,9 @@ UNSCOPED = {
     ("GET", f"{API}/progress/channels"): "the caller's own villages only (test_progress.py)",
     ("GET", f"{API}/progress/daily"): "the caller's own villages only (test_progress.py)",
     ("GET", f"{API}/cash"): "the caller and collectors of their villages (test_progress.py)",
+    ("GET", f"{API}/divisions"): "official statistical division codes, public data",
+    ("POST", f"{API}/divisions/load"): "district office only (tests/intake/test_areas_api.py)",
+    ("POST", f"{API}/townships/setup"): "district office only (tests/intake/test_areas_api.py)",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

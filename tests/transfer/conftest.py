@@ -36,19 +36,27 @@ def campaign_day(settings):
     return f.CAMPAIGN_DAY
 
 
-@pytest.fixture
-def town(db):
+def make_town() -> SimpleNamespace:
+    """三江街道 with three villages, two collectors, the township office and the district bureau."""
     villages = f.area()
     sanhe, dashan, wuli = villages["三河街社区"], villages["大山村"], villages["五里村"]
+    township = sanhe.township
     return SimpleNamespace(
         sanhe=sanhe,
         dashan=dashan,
         wuli=wuli,
-        township=sanhe.township,
+        township=township,
+        district=township.district,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         dashan_collector=f.user("dashan", villages=(dashan,)),
-        office=f.user("office", role=Collector.Role.TOWNSHIP, township=sanhe.township),
+        office=f.user("office", role=Collector.Role.TOWNSHIP, township=township),
+        bureau=f.user("bureau", role=Collector.Role.DISTRICT, district=township.district),
     )
+
+
+@pytest.fixture
+def town(db):
+    return make_town()
 
 
 def write_xlsx(path: Path, rows: list[list[object]], *, title: str | None = None) -> Path:

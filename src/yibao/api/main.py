@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from yibao.intake import api as intake_api
+
 from . import collection, errors, progress, quotes, registry
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
@@ -29,3 +31,4 @@ api.add_router("", registry.router)
 api.add_router("", collection.router)
 api.add_router("", quotes.router)
 api.add_router("", progress.router)
+api.add_router("", intake_api.router)

@@ -2,9 +2,10 @@
 
 The checksum comes from python-stdnum (``stdnum.cn.ric.calc_check_digit``). Its
 ``validate()`` is deliberately not the gate: it also requires the area code to have been in
-force in the birth year, which rejects real Chongqing residents whose numbers carry a code
-assigned before 1997 (for example 510225). A checksum or date error is a rejection; an
-unknown or historical area code is only a warning.
+force in the birth year, which rejects real people (a number keeps the code of the place
+where it was first issued; 500110 綦江区 exists since 2011 and is on the numbers of people
+born long before). A checksum or date error is a rejection; an area code is only a warning,
+and only when it never existed: :func:`area_code_known`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from stdnum import numdb
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
@@ -34,6 +35,21 @@ class ParsedId:
     birth_date: dt.date | None
     sex: str | None  # Person.Sex value
     warnings: tuple[str, ...] = ()
+
+
+def area_code_known(code: str) -> bool:
+    """Whether the six-digit county-level ``code`` was ever assigned, current or historical.
+
+    Two sources: python-stdnum's table of codes with the years each was in force (compiled
+    from the Ministry of Civil Affairs' code lists, 1980 onwards; Sichuan's 5102xx codes of
+    pre-1997 Chongqing are there), and the statistical division codes shipped with the
+    project (:mod:`yibao.intake.divisions`, Chongqing, 2023).
+    """
+    from yibao.intake.divisions import county_codes
+
+    if code in county_codes():
+        return True
+    return any("county" in props for _, props in numdb.get("cn/loc").info(code))
 
 
 def normalise(number: str) -> str:
@@ -66,10 +82,8 @@ def _parse_gb11643(number: str, name: str, *, today: dt.date | None) -> ParsedId
     sex = Person.Sex.MALE if int(number[16]) % 2 == 1 else Person.Sex.FEMALE
     warnings: list[str] = []
     if not number.startswith(_HKMT_PREFIXES) and not number.startswith("9"):
-        try:
-            ric.get_birth_place(number)
-        except ValidationError:
-            warnings.append(f"地区码{number[:6]}不在现行或出生年份的行政区划代码中，请核实")
+        if not area_code_known(number[:6]):
+            warnings.append(f"地区码{number[:6]}不是任何时期的县级行政区划代码，请核实")
     return ParsedId(number=number, birth_date=birth, sex=sex, warnings=tuple(warnings))
 
 
