@@ -37,11 +37,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
     "yibao.core",
     "yibao.registry",
     "yibao.collection",
     "yibao.api",
     "yibao.intake",
+    "yibao.web",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "yibao.web.middleware.ApplicationErrorMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in with its own page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yibao.urls"
@@ -70,10 +77,45 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yibao.web.context.web_context",
             ],
         },
     },
 ]
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked account before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# Failed sign-ins (django-axes): the 10th wrong password for one account locks that account
+# (not the address: a village service centre's PCs share one), for one hour or until a
+# township or district office unlocks it (`yibao unlock USER`, or axes_reset).
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = int(os.environ.get("YIBAO_LOGIN_FAILURE_LIMIT", "10"))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = 1  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_VERBOSE = False
+# axes.W006 asks to lock by address too; a village service centre's PCs share one address,
+# so locking it would lock the whole village out for one mistyped account.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- database -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from stdnum.cn import ric
 
 from yibao.collection.models import Collector
 from yibao.registry.models import District, IdentityTag, Person, Township, Village
+from yibao.registry.pinyin import name_initials
 
 POLICY = "qijiang-sanjiang-2023"
 YEAR = 2023
@@ -80,6 +81,7 @@ def person(
     return Person.objects.create(
         id_number=number,
         name=name,
+        name_initials=name_initials(name),
         sex=Person.Sex.MALE if int(number[16]) % 2 else Person.Sex.FEMALE,
         birth_date=dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
         phone=phone,

@@ -15,14 +15,25 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
+from yibao.core.access import require_write_access
+
 from .tokens import api_token_user
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _writer_check(request: HttpRequest, user: Any | None) -> Any | None:
+    """An auditor's token or session reads; any other method is refused (403 read_only)."""
+    if user is not None and request.method not in SAFE_METHODS:
+        require_write_access(user)
+    return user
 
 
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>`` issued by :func:`yibao.api.tokens.api_token_issue`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
-        return api_token_user(token.strip())
+        return _writer_check(request, api_token_user(token.strip()))
 
 
 class SessionCsrf(APIKeyCookie):
@@ -43,4 +54,4 @@ class SessionCsrf(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any | None:
         if key is None:
             return None
-        return request.user
+        return _writer_check(request, request.user)

@@ -20,6 +20,7 @@ class Collector(models.Model):
         COLLECTOR = "collector", "村（社区）征收员"
         TOWNSHIP = "township", "街道社保所"
         DISTRICT = "district", "区医保局"
+        AUDITOR = "auditor", "审计（只读）"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -261,3 +262,41 @@ class Remittance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collector} {self.amount}"
+
+
+class ContactAttempt(models.Model):
+    """A collector's call or visit to someone who has not paid, and what came of it.
+
+    The latest outcome per person and year feeds the township's worklists (外出务工,
+    已在外地参保 and 死亡待核 want checking by the office)."""
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "已联系"
+        AWAY = "away", "外出务工"
+        INSURED_ELSEWHERE = "insured_elsewhere", "已在外地参保"
+        REFUSED = "refused", "拒绝"
+        DECEASED_TO_CHECK = "deceased_to_check", "死亡待核"
+
+    person = models.ForeignKey(
+        Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="contacts"
+    )
+    benefit_year = models.PositiveSmallIntegerField("待遇年度")
+    outcome = models.CharField("联系结果", max_length=32, choices=Outcome.choices)
+    note = models.CharField("备注", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="联系人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("联系时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "催缴联系"
+        verbose_name_plural = "催缴联系"
+        indexes = [models.Index(fields=["benefit_year", "person"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_outcome_display()}"

@@ -40,7 +40,7 @@ from yibao.policy import (
 )
 from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
-from .models import Collector, Enrollment, Payment, Remittance
+from .models import Collector, ContactAttempt, Enrollment, Payment, Remittance
 from .selectors import cash_on_hand, live_payments
 
 logger = logging.getLogger(__name__)
@@ -1036,3 +1036,25 @@ def remittance_record(
         actor=actor, action="remittance.record", instance=remittance, after=snapshot(remittance)
     )
     return remittance
+
+
+# --- outreach -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_record(
+    *, actor: Any, person: Person, benefit_year: int, outcome: str, note: str = ""
+) -> ContactAttempt:
+    """Record what came of contacting ``person`` about ``benefit_year`` (未缴名单)."""
+    person = _lock_person(actor, person)
+    if outcome not in ContactAttempt.Outcome.values:
+        raise ApplicationError("invalid_outcome", f"未知的联系结果“{outcome}”", outcome=outcome)
+    attempt = ContactAttempt.objects.create(
+        person=person,
+        benefit_year=benefit_year,
+        outcome=outcome,
+        note=note.strip()[:200],
+        recorded_by=_user(actor),
+    )
+    audit_record(actor=actor, action="contact.record", instance=attempt, after=snapshot(attempt))
+    return attempt

@@ -294,3 +294,9 @@ def person_label_for(actor: Any, person: Any) -> str:
 def village_name_for(actor: Any, village: Any) -> str:
     """``village``'s name if ``actor`` may see it, else a phrase that names no village."""
     return village.name if in_scope(actor, village.pk) else "其他村（社区）"
+
+
+def require_write_access(actor: Any) -> None:
+    """Refuse ``read_only`` for an actor who may only read (an auditor, a user without a role)."""
+    if not scope_of(actor).may_write:
+        raise read_only()

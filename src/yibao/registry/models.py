@@ -114,6 +114,9 @@ class Person(models.Model):
     )
     id_number = models.CharField("证件号码", max_length=32, unique=True)
     name = models.CharField("姓名", max_length=64)
+    # " wxm" (with the leading space): pinyin initials of the name, every reading of a
+    # polyphonic character, so that "wxm" finds 王秀梅 (see yibao.registry.pinyin).
+    name_initials = models.CharField("姓名拼音首字母", max_length=200, blank=True, db_index=True)
     sex = models.CharField("性别", max_length=8, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     phone = models.CharField("联系电话", max_length=32, blank=True)

@@ -21,12 +21,33 @@ def person_list(
     ).select_related("hukou_village", "residence_village", "household")
     if village is not None:
         queryset = queryset.filter(Q(hukou_village=village) | Q(residence_village=village))
-    search = search.strip()
-    if search:
-        queryset = queryset.filter(
-            Q(name__contains=search) | Q(id_number__endswith=search) | Q(phone__contains=search)
-        )
+    condition = search_condition(search)
+    if condition is not None:
+        queryset = queryset.filter(condition)
     return queryset.distinct().order_by("hukou_village_id", "id")
+
+
+def search_condition(text: str) -> Q | None:
+    """What a collector may type in the one search box, as a filter on persons.
+
+    - an 18-character ID number (or 15 digits): that number;
+    - an 11-digit number starting with 1: a mobile phone;
+    - 4 to 8 digits (the last may be X): the end of an ID number or of a phone;
+    - latin letters: pinyin initials of the name (``wxm`` finds 王秀梅);
+    - anything else: part of the name.
+    """
+    text = "".join(text.split()).upper()
+    if not text:
+        return None
+    if len(text) in (15, 18) and text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X"):
+        return Q(id_number=text)
+    if len(text) == 11 and text.isdigit() and text.startswith("1"):
+        return Q(phone=text)
+    if text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X") and 4 <= len(text) <= 8:
+        return Q(id_number__endswith=text) | Q(phone__endswith=text)
+    if text.isascii() and text.isalpha():
+        return Q(name_initials__contains=" " + text.lower())
+    return Q(name__contains=text) | Q(phone__contains=text)
 
 
 def village_list(*, actor: Any) -> QuerySet[Village]:

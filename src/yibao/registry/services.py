@@ -23,6 +23,7 @@ from yibao.core.errors import ApplicationError
 from .checks import person_fields_check
 from .idnumbers import normalise
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
+from .pinyin import name_initials
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ def _person_new(
         id_type=data.id_type,
         id_number=checked.id_number,
         name=checked.name,
+        name_initials=name_initials(checked.name),
         sex=checked.sex,
         birth_date=checked.birth_date,
         phone=checked.phone,

@@ -1,0 +1,102 @@
+"""Reads of the audit trail, within the actor's scope: per person, per user, per day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .access import villages_in_scope
+from .models import AuditLog
+
+HIDDEN_FIELDS = frozenset({"updated_at", "created_at", "recorded_at", "quote"})
+
+
+def audit_users(*, actor: Any) -> QuerySet[Any]:
+    """The users whose actions ``actor`` may read: staff working in the actor's villages or
+    township (and the actor)."""
+    scope = villages_in_scope(actor)
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(collector__villages__in=scope)
+            | Q(collector__township__villages__in=scope)
+            | Q(pk=getattr(actor, "pk", None))
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def audit_trail(
+    *,
+    actor: Any,
+    person: Any | None = None,
+    username: str | None = None,
+    day: dt.date | None = None,
+    limit: int = 200,
+) -> list[AuditLog]:
+    """Entries about ``person`` (reached through ``access_person``: the person, their
+    enrollments, payments and contacts) or by ``username`` (a user in :func:`audit_users`),
+    optionally on ``day`` (Asia/Shanghai); newest first, at most ``limit``."""
+    from yibao.collection.models import ContactAttempt, Enrollment, Payment
+    from yibao.registry.models import IdentityTag, OtherInsurance
+
+    entries = AuditLog.objects.all()
+    if person is not None:
+        enrollments = list(Enrollment.objects.filter(person=person).values_list("pk", flat=True))
+        objects = Q(object_type="registry.person", object_id=str(person.pk))
+        for label, ids in (
+            ("collection.enrollment", enrollments),
+            (
+                "collection.payment",
+                Payment.objects.filter(enrollment_id__in=enrollments).values_list("pk", flat=True),
+            ),
+            (
+                "registry.identitytag",
+                IdentityTag.objects.filter(person=person).values_list("pk", flat=True),
+            ),
+            (
+                "registry.otherinsurance",
+                OtherInsurance.objects.filter(person=person).values_list("pk", flat=True),
+            ),
+            (
+                "collection.contactattempt",
+                ContactAttempt.objects.filter(person=person).values_list("pk", flat=True),
+            ),
+        ):
+            objects |= Q(object_type=label, object_id__in=[str(i) for i in ids])
+        entries = entries.filter(objects)
+    elif username:
+        entries = entries.filter(actor__in=audit_users(actor=actor).filter(username=username))
+    else:
+        entries = entries.filter(actor__in=audit_users(actor=actor))
+    if day is not None:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        entries = entries.filter(at__gte=start, at__lt=start + dt.timedelta(days=1))
+    return list(entries.order_by("-id")[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+def audit_diff(entry: AuditLog) -> list[Change]:
+    """The fields an entry changed, before and after (creation: every field set)."""
+    before = entry.before or {}
+    after = entry.after or {}
+    changes = []
+    for field in sorted(set(before) | set(after)):
+        if field in HIDDEN_FIELDS or field == "id":
+            continue
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            changes.append(Change(field, old, new))
+    return changes

@@ -1,0 +1,26 @@
+// The daily progress chart (Apache ECharts, vendored; no outside call).
+(function () {
+  "use strict";
+  window.addEventListener("load", function () {
+    var node = document.getElementById("progress-chart");
+    var data = document.getElementById("chart-data");
+    if (!node || !data || !window.echarts) return;
+    var d = JSON.parse(data.textContent);
+    var chart = window.echarts.init(node, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      legend: { data: ["当日缴费人数", "累计缴费人数", "目标任务"] },
+      grid: { left: 56, right: 56, top: 40, bottom: 40 },
+      xAxis: { type: "category", data: d.days },
+      yAxis: [{ type: "value", name: "当日" }, { type: "value", name: "累计" }],
+      series: [
+        { name: "当日缴费人数", type: "bar", data: d.paid, itemStyle: { color: "#9cc4ec" } },
+        { name: "累计缴费人数", type: "line", yAxisIndex: 1, data: d.cumulative, itemStyle: { color: "#0b63b6" } },
+        { name: "目标任务", type: "line", yAxisIndex: 1, data: d.days.map(function () { return d.target; }),
+          lineStyle: { type: "dashed", color: "#b3261e" }, symbol: "none" }
+      ]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
+})();

@@ -1,0 +1,29 @@
+"""The pages. One line per page; helpers add theirs (views in yibao.web.views.<area>)."""
+
+from django.urls import path
+
+from .views import audit, auth, cash, desk, households, ledger, office, outreach
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    # the collector's desk
+    path("desk/", desk.desk, name="desk"),
+    path("desk/person/<int:person_id>/", desk.person, name="person"),
+    path("desk/pay/", desk.pay, name="pay"),
+    path("desk/receipt/<str:key>/", desk.receipt, name="receipt"),
+    path("desk/unpaid/", outreach.unpaid, name="unpaid"),
+    path("desk/unpaid/export.xlsx", outreach.unpaid_export, name="unpaid_export"),
+    path("desk/unpaid/<int:person_id>/contact/", outreach.contact, name="contact"),
+    path("desk/cash/", cash.cash, name="cash"),
+    # the township office
+    path("office/", office.dashboard, name="dashboard"),
+    path("households/new/", households.household_new, name="household_new"),
+    path("households/check-id/", households.check_id, name="check_id"),
+    path("ledger/", ledger.ledger, name="ledger"),
+    path("ledger/export.xlsx", ledger.ledger_export, name="ledger_export"),
+    path("audit/", audit.audit, name="audit"),
+]

@@ -1,0 +1,38 @@
+"""What every view needs: the actor's campaign, and ApplicationError as a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from yibao.api.errors import status_for
+from yibao.collection.campaign import actor_township, campaign_policy
+from yibao.core.errors import ApplicationError
+from yibao.policy import PolicyEngine
+
+
+def actor_policy(actor: Any) -> PolicyEngine:
+    """The policy of the actor's township on the campaign date (``no_policy`` if none)."""
+    township = actor_township(actor)
+    if township is None:
+        raise ApplicationError("no_scope", "您的账号尚未分配村（社区）或街道，请联系街道社保所")
+    return campaign_policy(township=township)
+
+
+def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """A refusal as a page: the Chinese message in the red box, the HTTP status by its code."""
+    if error.code in ("out_of_scope", "not_found"):
+        # Outside the actor's villages answers exactly as absent: no name, no village.
+        return render(
+            request,
+            "web/error.html",
+            {"title": "找不到", "message": "找不到该记录，或它不在您负责的村（社区）范围内。"},
+            status=404,
+        )
+    status = status_for(error.code)
+    title = {403: "无权办理", 404: "找不到", 409: "不能重复办理"}.get(status, "不能办理")
+    return render(
+        request, "web/error.html", {"title": title, "message": error.message}, status=status
+    )
