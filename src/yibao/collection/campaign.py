@@ -12,54 +12,12 @@ from typing import Any
 from yibao.core import clock
 from yibao.core.access import villages_in_scope
 from yibao.core.errors import ApplicationError
-from yibao.policy import PolicyEngine, Quote, list_policies
-from yibao.registry.models import IdentityTag, Person, Township
+from yibao.policy import PolicyEngine, Quote
+from yibao.registry.models import IdentityTag, Person
 
 from .models import Enrollment, Payment
 
 TIERS = (1, 2)
-
-
-def _last_day(engine: PolicyEngine) -> dt.date:
-    collection = engine.data.collection
-    days = [collection.period_end, collection.last_payment_day]
-    if collection.extended_last_day is not None:
-        days.append(getattr(collection.extended_last_day, "day", None))
-    return max(d for d in days if d is not None)
-
-
-def campaign_policy(*, township: Township, on: dt.date | None = None) -> PolicyEngine:
-    """The policy a township collects under on ``on`` (default: the campaign date).
-
-    The township's own document (matched by district and township name) wins over a
-    district-wide one; of several benefit years, the first whose last payment day has not
-    passed, else the latest. Refuses ``no_policy`` when no shipped document covers it.
-    """
-    on = on or clock.today()
-    district = township.district.name
-    own = [
-        e
-        for e in list_policies()
-        if e.data.district == district and e.data.township == township.name
-    ]
-    wide = [e for e in list_policies() if e.data.district == district and not e.data.township]
-    candidates = sorted(own or wide, key=lambda e: e.benefit_year)
-    if not candidates:
-        raise ApplicationError(
-            "no_policy",
-            f"{district}{township.name}没有可用的征缴政策文件，请区医保局加载后再办理",
-            township=township.name,
-        )
-    for engine in candidates:
-        if _last_day(engine) >= on:
-            return engine
-    return candidates[-1]
-
-
-def actor_township(actor: Any) -> Township | None:
-    """The township of the actor's first village in scope (a collector's, an office's)."""
-    village = villages_in_scope(actor).select_related("township__district").first()
-    return village.township if village is not None else None
 
 
 @dataclass(frozen=True, slots=True)

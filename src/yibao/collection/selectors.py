@@ -603,5 +603,20 @@ def campaign_policy(*, actor: Any) -> str | None:
     ]
     if not candidates:
         return None
-    best = max(candidates, key=lambda e: (e.data.township is not None, e.benefit_year, e.id))
-    return best.id
+    # A township's own document before a district-wide one; of several benefit years, the
+    # first whose last payment day has not passed on the campaign date, else the latest.
+    own = [e for e in candidates if e.data.township is not None] or candidates
+    today = clock.today()
+    for engine in sorted(own, key=lambda e: (e.benefit_year, e.id)):
+        if last_payment_day(engine) >= today:
+            return engine.id
+    return max(own, key=lambda e: (e.benefit_year, e.id)).id
+
+
+def last_payment_day(engine: Any) -> dt.date:
+    """The last day the policy accepts any payment (period end, last day, extended day)."""
+    collection = engine.data.collection
+    days = [collection.period_end, collection.last_payment_day]
+    if collection.extended_last_day is not None:
+        days.append(collection.extended_last_day.until)
+    return max(d for d in days if d is not None)

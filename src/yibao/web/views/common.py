@@ -8,17 +8,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from yibao.api.errors import status_for
-from yibao.collection.campaign import actor_township, campaign_policy
+from yibao.collection.selectors import campaign_policy
 from yibao.core.errors import ApplicationError
-from yibao.policy import PolicyEngine
+from yibao.policy import PolicyEngine, get_policy
 
 
 def actor_policy(actor: Any) -> PolicyEngine:
     """The policy of the actor's township on the campaign date (``no_policy`` if none)."""
-    township = actor_township(actor)
-    if township is None:
-        raise ApplicationError("no_scope", "您的账号尚未分配村（社区）或街道，请联系街道社保所")
-    return campaign_policy(township=township)
+    policy_id = campaign_policy(actor=actor)
+    if policy_id is None:
+        raise ApplicationError(
+            "no_policy",
+            "您负责的村（社区）没有可用的征缴政策文件（或账号尚未分配村、街道），请联系区医保局",
+        )
+    return get_policy(policy_id)
 
 
 def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:

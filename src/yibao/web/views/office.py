@@ -29,7 +29,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     chart: dict[str, Any] = {
         "days": [d.day.isoformat() for d in daily],
         "paid": [d.paid for d in daily],
-        "cumulative": [d.cumulative for d in daily],
+        "cumulative": [d.cumulative_paid for d in daily],
         "target": sum(v.target for v in villages),
     }
     context = {

@@ -1,0 +1,141 @@
+"""The township office's pages and who may open them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.records import factories as f
+from tests.web.conftest import client_for
+from tests.web.test_desk import _post
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.mark.parametrize("path", ["/office/", "/households/new/", "/audit/"])
+def test_a_village_collector_cannot_open_office_pages(sanhe, path):
+    assert sanhe.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/desk/", "/desk/unpaid/", "/households/new/"])
+def test_an_auditor_reads_but_cannot_open_the_desk(auditor, path):
+    assert auditor.get(path).status_code == 403
+
+
+def test_the_home_page_sends_each_role_to_its_first_screen(sanhe, office, auditor):
+    assert sanhe.get("/")["Location"] == "/desk/"
+    assert office.get("/")["Location"] == "/office/"
+    assert auditor.get("/")["Location"] == "/audit/"
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, town):
+    response = client.get("/desk/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_dashboard_counts_a_new_payment(office, sanhe, town):
+    person = f.person(town.sanhe, name="孙缴费")
+    before = _text(office.get("/office/"))
+    assert "三河街社区" in before
+    _post(sanhe, {person.pk: 1}, {person.pk: "350.00"}, "p" * 32)
+    page = _text(office.get("/office/"))
+    # one paid person in the township: the totals card and the village row say 1
+    assert 'data-test="total-paid">1<' in page
+    assert "现金" in page
+
+
+def test_household_registration_keeps_what_was_typed_and_names_the_bad_number(office, town):
+    data = {
+        "village": town.sanhe.pk,
+        "rows": 4,
+        "head_name": "周户主",
+        "head_id_number": f.id_number(),
+        "head_phone": "13800001111",
+        "m0_name": "周成员",
+        "m0_id_number": "500222195001010000",
+        "m0_relation": "子",
+    }
+    response = office.post("/households/new/", data)
+    page = _text(response)
+    assert response.status_code == 400
+    assert 'value="周户主"' in page and 'value="周成员"' in page
+    assert "校验码" in page or "无效" in page
+
+
+def test_household_registration_registers_the_household_and_opens_the_head(office, town):
+    head_number = f.id_number()
+    data = {
+        "village": town.sanhe.pk,
+        "rows": 4,
+        "head_name": "吴户主",
+        "head_id_number": head_number,
+        "m0_name": "吴女儿",
+        "m0_id_number": f.id_number(female=True),
+        "m0_relation": "女",
+    }
+    response = office.post("/households/new/", data)
+    assert response.status_code == 302
+    page = _text(office.get(response["Location"]))
+    assert "吴户主" in page and "吴女儿" in page
+
+
+def test_the_id_check_answers_as_the_clerk_types(office, town):
+    good = f.id_number()
+    assert "号码有效" in _text(office.get("/households/check-id/", {"head_id_number": good}))
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert "校验码" in _text(office.get("/households/check-id/", {"head_id_number": bad}))
+
+
+def test_the_ledger_lists_the_village_and_exports_the_same_columns(office, town):
+    f.person(town.sanhe, name="郑台账")
+    page = _text(office.get("/ledger/", {"village": town.sanhe.pk}))
+    assert "郑台账" in page
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(
+        io.BytesIO(office.get("/ledger/export.xlsx", {"village": town.sanhe.pk}).content)
+    ).active
+    headers = list(next(sheet.iter_rows(min_row=2, max_row=2, values_only=True)))
+    assert headers[:4] == ["姓名", "证件号码", "户", "状态"]
+
+
+def test_the_audit_trail_shows_a_payment_for_the_person(office, sanhe, town, auditor):
+    person = f.person(town.sanhe, name="冯审计")
+    _post(sanhe, {person.pk: 1}, {person.pk: "350.00"}, "q" * 32)
+    page = _text(auditor.get("/audit/", {"person": person.pk}))
+    assert "缴费" in page
+    assert "sanhe" in page
+
+
+def test_ten_wrong_passwords_lock_the_account(client, town, settings):
+    user = town.sanhe_collector
+    user.set_password("正确的密码Abc123")
+    user.save()
+    for _ in range(10):
+        client.post("/login/", {"username": "sanhe", "password": "wrong-password"})
+    response = client.post("/login/", {"username": "sanhe", "password": "正确的密码Abc123"})
+    assert "账号已锁定" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_right_password_signs_in(client, town):
+    user = town.sanhe_collector
+    user.set_password("正确的密码Abc123")
+    user.save()
+    response = client.post("/login/", {"username": "sanhe", "password": "正确的密码Abc123"})
+    assert response.status_code == 302
+    assert client.get("/desk/").status_code == 200
+
+
+def test_the_admin_is_not_reachable_by_a_collector(town):
+    response = client_for(town.sanhe_collector).get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
