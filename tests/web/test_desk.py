@@ -158,7 +158,7 @@ class TestPayment:
         assert receipts == ["A0001-1", "A0001-2"]
         page = _text(sanhe.get(response["Location"]))
         assert "王秀梅" in page and "张建国" in page
-        assert "1075.00" in page
+        assert "1,075.00" in page
         assert "人民币壹仟零柒拾伍元整" in page
 
     def test_a_used_receipt_number_is_shown_beside_its_field_and_typing_is_kept(
@@ -212,3 +212,28 @@ class TestUnpaidList:
     def test_a_contact_outcome_is_recorded_and_shown(self, sanhe, wang):
         sanhe.post(f"/desk/unpaid/{wang.pk}/contact/", {"outcome": "away"})
         assert "外出务工" in _text(sanhe.get("/desk/unpaid/"))
+
+
+def test_a_paid_member_has_a_reprint_link_and_no_pay_button(sanhe, wang):
+    _post(sanhe, {wang.pk: 1}, {wang.pk: "350.00"}, "r" * 32)
+    page = _text(sanhe.get(f"/desk/person/{wang.pk}/"))
+    assert f'href="/desk/receipt/{"r" * 32}/"' in page
+    assert "下一步：核对金额" not in page
+    assert "补打" in _text(sanhe.get(f"/desk/receipt/{'r' * 32}/"))
+
+
+def test_a_payment_recorded_elsewhere_prints_by_its_number_in_scope_only(sanhe, dashan, wang):
+    from yibao.collection.services import payment_record
+
+    payment = payment_record(
+        actor=sanhe_user(wang), person=wang, policy_id=f.POLICY, tier=1, amount="350.00",
+        channel="wechat",
+    )  # fmt: skip
+    assert "王秀梅" in _text(sanhe.get(f"/desk/payments/{payment.pk}/receipt/"))
+    assert dashan.get(f"/desk/payments/{payment.pk}/receipt/").status_code == 404
+
+
+def sanhe_user(person):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="sanhe")

@@ -16,6 +16,7 @@ from yibao.policy import PolicyEngine, Quote
 from yibao.registry.models import IdentityTag, Person
 
 from .models import Enrollment, Payment
+from .selectors import live_payments
 
 TIERS = (1, 2)
 
@@ -64,6 +65,7 @@ class DeskStatus:
     key: str  # deceased / unregistered / unpaid / paid / zero
     tier: int | None
     enrollment: Enrollment | None
+    payment: Payment | None = None  # the live payment that settles it
 
     @property
     def label(self) -> str:
@@ -85,6 +87,10 @@ def desk_statuses(persons: list[Person], benefit_year: int) -> dict[int, DeskSta
             person_id__in=[p.pk for p in persons], benefit_year=benefit_year
         )
     }
+    live = {
+        p.enrollment_id: p
+        for p in live_payments().filter(enrollment_id__in=[e.pk for e in enrollments.values()])
+    }
     result = {}
     for person in persons:
         enrollment = enrollments.get(person.pk)
@@ -96,7 +102,12 @@ def desk_statuses(persons: list[Person], benefit_year: int) -> dict[int, DeskSta
             key = "zero" if enrollment.personal == 0 else "paid"
         else:
             key = "unpaid"
-        result[person.pk] = DeskStatus(key, enrollment.tier if enrollment else None, enrollment)
+        result[person.pk] = DeskStatus(
+            key,
+            enrollment.tier if enrollment else None,
+            enrollment,
+            live.get(enrollment.pk) if enrollment else None,
+        )
     return result
 
 

@@ -150,7 +150,9 @@ def _users(plan: TownshipPlan, villages: dict[str, Village]) -> dict[str, Any]:
         collector = Collector.objects.create(
             user=user,
             role=user_plan.role,
-            township=township if user_plan.role == Collector.Role.TOWNSHIP else None,
+            township=township
+            if user_plan.role in (Collector.Role.TOWNSHIP, Collector.Role.AUDITOR)
+            else None,
             district=township.district if user_plan.role == Collector.Role.DISTRICT else None,
             phone=user_plan.phone,
         )

@@ -25,6 +25,7 @@ DISTRICT = ("綦江区", "500110")
 TOWNSHIP = ("三江街道", "500110004")
 CLERK = "sanjiang"
 DISTRICT_USER = "qijiang"
+AUDITOR_USER = "shenji"  # read-only: the audit trail and the ledgers of the township
 
 # Pinyin for usernames; a village the table does not know becomes ``cunNN``.
 PINYIN = {
@@ -324,6 +325,17 @@ def plan_township(
             bureau.phone,
             password_for(seed, DISTRICT_USER),
         )
+    )
+    auditor = maker._person("male", maker._birth(30, 50), "纪委")
+    users.append(
+        UserPlan(
+            AUDITOR_USER,
+            auditor.name,
+            "auditor",
+            [],
+            auditor.phone,
+            password_for(seed, AUDITOR_USER),
+        )  # fmt: skip
     )
     return TownshipPlan(seed=seed, today=today, policy_id=POLICY_ID, villages=villages, users=users)
 

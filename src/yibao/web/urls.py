@@ -15,6 +15,7 @@ urlpatterns = [
     path("desk/person/<int:person_id>/", desk.person, name="person"),
     path("desk/pay/", desk.pay, name="pay"),
     path("desk/receipt/<str:key>/", desk.receipt, name="receipt"),
+    path("desk/payments/<int:payment_id>/receipt/", desk.payment_receipt, name="payment_receipt"),
     path("desk/unpaid/", outreach.unpaid, name="unpaid"),
     path("desk/unpaid/export.xlsx", outreach.unpaid_export, name="unpaid_export"),
     path("desk/unpaid/<int:person_id>/contact/", outreach.contact, name="contact"),

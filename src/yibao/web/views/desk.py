@@ -21,7 +21,7 @@ from yibao.collection.campaign import (
 )
 from yibao.collection.models import Payment
 from yibao.collection.services import PaymentItem, payment_record_many
-from yibao.core.access import access_person
+from yibao.core.access import access_payment, access_person
 from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
 from yibao.registry.selectors import person_list
@@ -92,6 +92,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
                 "payable": any(q.quote is not None for q in quotes),
                 "default_tier": _default_tier(quotes, status, last),
                 "checked": member.pk == subject.pk,
+                "receipt_url": _receipt_url(status),
             }
         )
     context = {
@@ -102,8 +103,19 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "year": engine.benefit_year,
         "policy": engine,
         "tier_notes": _tier_notes(engine),
+        "any_payable": any(m["payable"] for m in members),
     }
     return render(request, "web/desk/person.html", context)
+
+
+def _receipt_url(status: Any) -> str:
+    """Where a settled member's receipt is printed again (补打)."""
+    payment = status.payment if status.settled else None
+    if payment is None:
+        return ""
+    if payment.idempotency_key:
+        return reverse("web:receipt", args=[payment.idempotency_key.split(":")[0]])
+    return reverse("web:payment_receipt", args=[payment.pk])
 
 
 def _default_tier(quotes: list[Any], status: Any, last: Any) -> int:
@@ -241,6 +253,20 @@ def receipt(request: HttpRequest, key: str) -> HttpResponse:
     payments = payments_by_key(actor=request.user, key=key)
     if not payments:
         raise Http404("找不到该缴费凭证")
+    return _receipt_page(request, payments, key)
+
+
+@require_GET
+@role_required(*DESK)
+def payment_receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The receipt of one payment recorded without a desk key (an import, the API)."""
+    payment = access_payment(request.user, payment_id)
+    if payment.is_reversal:
+        raise Http404("冲正记录没有缴费凭证")
+    return _receipt_page(request, [payment], "")
+
+
+def _receipt_page(request: HttpRequest, payments: list[Payment], key: str) -> HttpResponse:
     first = payments[0]
     total = sum((p.amount for p in payments), Decimal(0))
     paper = "a4" if request.GET.get("paper") == "a4" else "58"

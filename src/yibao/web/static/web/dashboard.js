@@ -10,8 +10,8 @@
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { data: ["当日缴费人数", "累计缴费人数", "目标任务"] },
-      grid: { left: 56, right: 56, top: 40, bottom: 40 },
+      legend: { top: 0, data: ["当日缴费人数", "累计缴费人数", "目标任务"] },
+      grid: { left: 56, right: 64, top: 56, bottom: 32, containLabel: true },
       xAxis: { type: "category", data: d.days },
       yAxis: [{ type: "value", name: "当日" }, { type: "value", name: "累计" }],
       series: [
