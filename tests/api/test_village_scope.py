@@ -37,6 +37,14 @@ UNSCOPED = {
     ("GET", f"{API}/divisions"): "official statistical division codes, public data",
     ("POST", f"{API}/divisions/load"): "district office only (tests/intake/test_areas_api.py)",
     ("POST", f"{API}/townships/setup"): "district office only (tests/intake/test_areas_api.py)",
+    (
+        "GET",
+        f"{API}/identity-lists",
+    ): "offices' own townships only (tests/intake/test_lists_api.py)",
+    ("POST", f"{API}/identity-lists"): "township offices only (tests/intake/test_lists_api.py)",
+    ("GET", f"{API}/identity-lists/{{list_id}}"): "township lists (tests/intake/test_lists_api.py)",
+    ("POST", f"{API}/identity-lists/{{list_id}}/confirm"): "township (test_lists_api.py)",
+    ("POST", f"{API}/identity-lists/{{list_id}}/discard"): "township (test_lists_api.py)",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

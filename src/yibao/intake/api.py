@@ -1,12 +1,18 @@
-"""API routes of intake: official division codes, township set-up."""
+"""API routes of intake: division codes, township set-up, departments' lists, worklists."""
 
+import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from . import areas
+from yibao.core.errors import ApplicationError
+from yibao.core.masking import mask_id_number
+from yibao.registry.models import Township
+
+from . import areas, selectors, services
+from .uploads import uploaded_path
 
 router = Router(tags=["数据接收"])
 
@@ -74,3 +80,125 @@ def township_setup(request: HttpRequest, payload: TownshipSetupIn) -> Any:
         actor=request.auth, code=payload.code, add_missing=payload.add_missing
     )
     return _with_summary(result)
+
+
+# --- departments' identity lists ----------------------------------------------------------
+
+
+class IdentityListOut(Schema):
+    id: int
+    township: str
+    department: str
+    batch: str
+    list_date: dt.date
+    policy_id: str
+    source: str
+    status: str
+    counts: dict[str, int]
+    previous_id: int | None
+
+    @staticmethod
+    def resolve_township(obj: Any) -> str:
+        return obj.township.name
+
+
+class IdentityListEntryOut(Schema):
+    row: int | None
+    id_number: str
+    name: str
+    category_key: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    change: str
+    detail: str
+    flags: list[str]
+    applied: str
+    tagged: bool
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+    @staticmethod
+    def resolve_tagged(obj: Any) -> bool:
+        return obj.tag_id is not None
+
+
+class IdentityListDetail(IdentityListOut):
+    entries: list[IdentityListEntryOut]
+
+    @staticmethod
+    def resolve_entries(obj: Any) -> Any:
+        return obj.review_entries
+
+
+class DiscardIn(Schema):
+    reason: str = ""
+
+
+def _detail(actor: Any, identity_list: Any) -> Any:
+    """The list with the entries the actor may see (selected once, by the selector)."""
+    identity_list.review_entries = list(
+        selectors.identity_list_entries(actor=actor, identity_list=identity_list)
+    )
+    return identity_list
+
+
+@router.get("/identity-lists", response=list[IdentityListOut], summary="部门身份名单（本辖区）")
+def identity_lists(request: HttpRequest) -> Any:
+    return selectors.identity_list_list(actor=request.auth)
+
+
+@router.post(
+    "/identity-lists",
+    response={201: IdentityListDetail},
+    summary="导入部门身份名单（.xlsx/.csv），与该部门上一份名单比对，待确认",
+)
+def identity_list_upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    department: Form[str],
+    batch: Form[str],
+    list_date: Form[dt.date],
+    policy: Form[str],
+    township_id: Form[int | None] = None,
+) -> Any:
+    actor = request.auth
+    township = Township.objects.filter(pk=township_id).first() if township_id else None
+    if township_id and township is None:
+        raise ApplicationError("not_found", f"找不到编号为{township_id}的街道（镇）")
+    with uploaded_path(file) as path:
+        staged = services.identity_list_stage(
+            actor=actor,
+            path=path,
+            header=services.ListHeader(
+                department=department, batch=batch, list_date=list_date, policy_id=policy
+            ),
+            township=township,
+        )
+    return Status(201, _detail(actor, staged))
+
+
+@router.get("/identity-lists/{list_id}", response=IdentityListDetail, summary="名单及其比对结果")
+def identity_list_detail(request: HttpRequest, list_id: int) -> Any:
+    return _detail(request.auth, selectors.access_identity_list(request.auth, list_id))
+
+
+@router.post(
+    "/identity-lists/{list_id}/confirm",
+    response=IdentityListOut,
+    summary="确认名单：新增、变更的身份生效，退出的身份截止",
+)
+def identity_list_confirm(request: HttpRequest, list_id: int) -> Any:
+    identity_list = selectors.access_identity_list(request.auth, list_id)
+    return services.identity_list_confirm(actor=request.auth, identity_list=identity_list)
+
+
+@router.post(
+    "/identity-lists/{list_id}/discard", response=IdentityListOut, summary="作废待确认的名单"
+)
+def identity_list_discard(request: HttpRequest, list_id: int, payload: DiscardIn) -> Any:
+    identity_list = selectors.access_identity_list(request.auth, list_id)
+    return services.identity_list_discard(
+        actor=request.auth, identity_list=identity_list, reason=payload.reason
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
+from yibao.core.access import scope_forget
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
@@ -185,8 +186,10 @@ def township_setup(*, actor: Any, code: str, add_missing: bool = False) -> Towns
                 actor=actor, action="village.create", instance=village, after=snapshot(village)
             )
             result.created.append(village.name)
+        scope_forget(actor)
         return result
     _match_villages(actor, township, villages, registered, result, add_missing=add_missing)
+    scope_forget(actor)  # the actor's villages may have changed
     return result
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from yibao.manage_cli import setup_django
@@ -58,6 +59,130 @@ def cmd_areas_find(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def progress_bar(stage: str, done: int, total: int) -> None:
+    """A text progress bar on stderr: ``读取 [########------------] 400/1000``."""
+    width = 30
+    filled = width * done // total if total else width
+    end = "\n" if done >= total else ""
+    print(
+        f"\r{stage} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _township(actor: Any, text: str | None) -> Any:
+    if not text:
+        return None
+    from yibao.core.errors import ApplicationError
+    from yibao.registry.models import Township
+
+    found = list(Township.objects.filter(code=text)) or list(Township.objects.filter(name=text))
+    if len(found) != 1:
+        raise ApplicationError("unknown_township", f"找不到街道（镇）“{text}”", township=text)
+    return found[0]
+
+
+def _entries_text(actor: Any, identity_list: Any, change: str = "", limit: int = 200) -> str:
+    from yibao.core.masking import mask_id_number
+
+    from .selectors import identity_list_entries
+
+    lines = []
+    for entry in identity_list_entries(actor=actor, identity_list=identity_list, change=change)[
+        :limit
+    ]:
+        notes = "；".join(filter(None, [entry.detail, *entry.flags, entry.applied]))
+        lines.append(
+            f"{entry.row or '-'}\t{mask_id_number(entry.id_number)}\t{entry.name}\t"
+            f"{entry.category_key}\t{entry.get_change_display()}\t{notes}"
+        )
+    return "\n".join(lines)
+
+
+def _list_summary(identity_list: Any) -> str:
+    from .models import IdentityListEntry
+
+    labels = dict(IdentityListEntry.Change.choices)
+    counts = "，".join(f"{labels[k]}{n}" for k, n in identity_list.counts.items())
+    return (
+        f"名单{identity_list.pk}：{identity_list.township.name}{identity_list.department}"
+        f"{identity_list.batch}（{identity_list.list_date}，{identity_list.get_status_display()}）"
+        f"：{counts}"
+    )
+
+
+def cmd_identity_stage(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        import datetime as dt
+
+        from .services import ListHeader, identity_list_stage
+
+        staged = identity_list_stage(
+            actor=actor,
+            path=args.file,
+            header=ListHeader(
+                department=args.department,
+                batch=args.batch,
+                list_date=dt.date.fromisoformat(args.date),
+                policy_id=args.policy,
+            ),
+            township=_township(actor, args.township),
+            progress=None if args.quiet else progress_bar,
+        )
+        changed = "\n".join(
+            filter(
+                None,
+                (
+                    _entries_text(actor, staged, c)
+                    for c in ("new", "changed", "ended", "unknown_person", "invalid")
+                ),
+            )
+        )
+        return (
+            f"{_list_summary(staged)}\n行号\t证件号码\t姓名\t身份类别\t变化\t说明\n{changed}\n"
+            + (f"待确认：yibao lists identity confirm {staged.pk}")
+        )
+
+    return _run(args, work)
+
+
+def cmd_identity_show(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        from .selectors import access_identity_list, identity_list_list
+
+        if args.id is None:
+            return (
+                "\n".join(_list_summary(x) for x in identity_list_list(actor=actor)) or "没有名单"
+            )
+        identity_list = access_identity_list(actor, args.id)
+        return (
+            _list_summary(identity_list)
+            + "\n"
+            + _entries_text(actor, identity_list, args.change or "", limit=args.limit)
+        )
+
+    return _run(args, work)
+
+
+def cmd_identity_decide(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        from .selectors import access_identity_list
+        from .services import identity_list_confirm, identity_list_discard
+
+        identity_list = access_identity_list(actor, args.id)
+        if args.decision == "confirm":
+            done = identity_list_confirm(actor=actor, identity_list=identity_list)
+        else:
+            done = identity_list_discard(
+                actor=actor, identity_list=identity_list, reason=args.reason
+            )
+        return _list_summary(done)
+
+    return _run(args, work)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``areas`` to the ``yibao`` command's subparsers."""
     user_help = "操作人用户名（默认取环境变量 YIBAO_USER）"
@@ -87,3 +212,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
     p.set_defaults(func=cmd_areas_find)
+
+    lists = subparsers.add_parser(
+        "lists", help="部门名单：身份名单导入、比对、确认"
+    ).add_subparsers(dest="kind", required=True)
+    identity = lists.add_parser("identity", help="部门身份名单").add_subparsers(
+        dest="what", required=True
+    )
+    p = identity.add_parser(
+        "stage",
+        help="导入一份部门身份名单（.xlsx/.csv，UTF-8 或 GBK），与该部门上一份名单比对，待确认",
+    )
+    p.add_argument("file")
+    p.add_argument("--department", required=True, help="认定部门，如 区民政局")
+    p.add_argument("--batch", required=True, help="批次，如 2023-02")
+    p.add_argument("--date", required=True, help="名单日期 YYYY-MM-DD")
+    p.add_argument("--policy", required=True, help="政策编号，如 bishan-bicheng-2023")
+    p.add_argument("--township", help="街道（镇）名称或区划代码（区医保局须指定）")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    p.set_defaults(func=cmd_identity_stage)
+
+    p = identity.add_parser("show", help="列出名单，或显示一份名单的比对结果")
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument(
+        "--change", choices=["new", "changed", "unchanged", "ended", "unknown_person", "invalid"]
+    )
+    p.add_argument("--limit", type=int, default=500)
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    p.set_defaults(func=cmd_identity_show)
+
+    for decision, text in (
+        ("confirm", "确认名单：新增、变更的身份生效，退出的身份截止"),
+        ("discard", "作废待确认的名单"),
+    ):
+        p = identity.add_parser(decision, help=text)
+        p.add_argument("id", type=int)
+        if decision == "discard":
+            p.add_argument("--reason", default="", help="作废原因")
+        p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+        p.set_defaults(func=cmd_identity_decide, decision=decision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -28,3 +29,103 @@ class Division(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class IdentityList(models.Model):
+    """One monthly (or campaign) list of hardship identities from a certifying department,
+    staged until a township or district office confirms it."""
+
+    class Status(models.TextChoices):
+        STAGED = "staged", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        DISCARDED = "discarded", "已作废"
+
+    township = models.ForeignKey(
+        "registry.Township", verbose_name="街道（镇）", on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.CharField("认定部门", max_length=64)
+    batch = models.CharField("批次", max_length=64, help_text="如 2022-11 或 集中参保期")
+    list_date = models.DateField("名单日期")
+    policy_id = models.CharField("政策", max_length=64)
+    source = models.CharField("来源文件", max_length=200)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.STAGED)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name="上一份名单",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    counts = models.JSONField("各类变化人数", default=dict)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("导入时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认（作废）人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("确认（作废）时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "部门身份名单"
+        verbose_name_plural = "部门身份名单"
+        ordering = ["-list_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.batch}"
+
+
+class IdentityListEntry(models.Model):
+    """One person's identity on a list, and how it differs from the department's last list."""
+
+    class Change(models.TextChoices):
+        NEW = "new", "新增"
+        CHANGED = "changed", "变更"
+        UNCHANGED = "unchanged", "未变"
+        ENDED = "ended", "退出"
+        UNKNOWN_PERSON = "unknown_person", "系统中无此人"
+        INVALID = "invalid", "有误"
+
+    identity_list = models.ForeignKey(
+        IdentityList, verbose_name="名单", on_delete=models.CASCADE, related_name="entries"
+    )
+    row = models.PositiveIntegerField("行号", null=True, blank=True)
+    id_number = models.CharField("证件号码", max_length=32)
+    name = models.CharField("姓名", max_length=64, blank=True)
+    person = models.ForeignKey(
+        "registry.Person",
+        verbose_name="参保人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    category_key = models.CharField("身份类别", max_length=64, blank=True)
+    valid_from = models.DateField("有效期起", null=True, blank=True)
+    valid_to = models.DateField("有效期止", null=True, blank=True)
+    change = models.CharField("变化", max_length=16, choices=Change.choices)
+    detail = models.CharField("说明", max_length=300, blank=True)
+    flags = models.JSONField("提示", default=list, blank=True)
+    applied = models.CharField("多重身份适用", max_length=300, blank=True)
+    tag = models.ForeignKey(
+        "registry.IdentityTag",
+        verbose_name="身份标识",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "名单条目"
+        verbose_name_plural = "名单条目"
+        ordering = ["identity_list_id", "row", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.category_key} {self.get_change_display()}"

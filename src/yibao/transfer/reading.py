@@ -76,6 +76,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "address": ("住址", "家庭住址", "详细地址", "地址"),
     "identity": ("身份类别", "身份标识", "困难群体类别", "困难类别", "资助类别", "资助身份"),
     "department": ("认定部门", "认定单位", "认定机关"),
+    # Departments' lists (yibao.intake): identity windows, deaths, other insurance, schools.
+    "valid_from": ("有效期起", "有效期开始", "开始日期", "起始日期", "认定日期", "享受起始日期"),
+    "valid_to": ("有效期止", "有效期至", "有效期截止", "截止日期", "终止日期", "享受截止日期"),
+    "died_on": ("死亡日期", "死亡时间", "注销日期"),
+    "insured_place": ("参保单位", "参保地", "单位名称", "参保地或单位"),
+    "insurance_kind": ("险种", "参保险种", "参保类型"),
+    "school": ("学校", "院校", "学校名称", "就读学校"),
+    "payer": ("缴费人", "代缴人", "付款人", "缴费人姓名"),
 }
 
 FIELD_LABELS = {
@@ -94,6 +102,13 @@ FIELD_LABELS = {
     "address": "住址",
     "identity": "身份类别",
     "department": "认定部门",
+    "valid_from": "有效期起",
+    "valid_to": "有效期止",
+    "died_on": "死亡日期",
+    "insured_place": "参保单位",
+    "insurance_kind": "险种",
+    "school": "学校",
+    "payer": "缴费人",
 }
 
 _HALF_TO_FULL = str.maketrans({"(": "（", ")": "）"})
