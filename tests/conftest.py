@@ -6,33 +6,32 @@ policy tests do not.
 
 Transactional tests (``django_db(transaction=True)``, ``live_server``) end with Django's
 flush. On PostgreSQL that is a TRUNCATE, which the audit table's row triggers do not see;
-on SQLite it is a DELETE, which the append-only trigger rightly refuses. So, for tests
-only, the SQLite flush lifts the DELETE trigger around itself and puts it back, in the
-same transaction. Nothing in the application can do this.
+on SQLite it is a DELETE, which the append-only triggers (audit log, payments,
+remittances) rightly refuse. So, for tests only, the SQLite flush lifts those triggers
+around itself and puts them back, in the same transaction. Nothing in the application can do this.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import pytest
 from django.conf import settings
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test.utils import override_settings
 
-_TRIGGERS = importlib.import_module("yibao.core.migrations.0002_auditlog_append_only_triggers")
+from yibao.core.integrity import APPEND_ONLY, sqlite_drop_statements, sqlite_statements
+
 SQLiteOperations = SQLiteWrapper.ops_class
 _flush = SQLiteOperations.execute_sql_flush
 
 
 def _flush_lifting_the_audit_trigger(self: object, sql_list: list[str]) -> None:
-    if not any("core_auditlog" in sql for sql in sql_list):
+    tables = [t for t in APPEND_ONLY if any(t in sql for sql in sql_list)]
+    if not tables:
         _flush(self, sql_list)
         return
-    _flush(
-        self,
-        ["DROP TRIGGER IF EXISTS core_auditlog_no_delete", *sql_list, *_TRIGGERS.SQLITE_FORWARD],
-    )
+    lift = [sql for t in tables for sql in sqlite_drop_statements(t)]
+    restore = [sql for t in tables for sql in sqlite_statements(t)]
+    _flush(self, [*lift, *sql_list, *restore])
 
 
 SQLiteOperations.execute_sql_flush = _flush_lifting_the_audit_trigger  # type: ignore[method-assign]

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from yibao.core.access import access_person, access_village
+from yibao.core.access import access_person, access_village, scope_of
 from yibao.core.errors import ApplicationError
 from yibao.registry import services
 from yibao.registry.selectors import village_list
 
+from .pagination import Page
 from .schemas import (
     HouseholdIn,
     HouseholdOut,
@@ -48,7 +49,7 @@ def villages(request: HttpRequest) -> Any:
 
 
 @router.get("/persons", response=list[PersonListItem], summary="参保人列表（证件号码脱敏）")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def person_list(
     request: HttpRequest,
     village_id: int | None = None,
@@ -67,9 +68,18 @@ def person_list(
     )
 
 
-@router.get("/persons/{person_id}", response=PersonDetail, summary="参保人详情")
+@router.get(
+    "/persons/{person_id}",
+    response=PersonDetail,
+    summary="参保人详情（完整证件号码仅对有权角色显示，查看留痕）",
+)
 def person_detail(request: HttpRequest, person_id: int) -> Any:
-    return access_person(request.auth, person_id)
+    actor = request.auth
+    person = access_person(actor, person_id)
+    if scope_of(actor).may_read_full_id:
+        person.card_id_number = services.person_full_id_number(actor=actor, person=person)
+        person.card_birth_date = person.birth_date
+    return person
 
 
 def _person_data(actor: Any, data: PersonIn) -> services.PersonData:
@@ -107,6 +117,8 @@ def person_register(request: HttpRequest, payload: PersonRegisterIn) -> Any:
         sex=data.sex,
         birth_date=data.birth_date,
     )
+    # The clerk has just typed the number: the answer repeats it, not a read to audit.
+    person.card_id_number, person.card_birth_date = person.id_number, person.birth_date
     return Status(201, person)
 
 

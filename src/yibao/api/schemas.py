@@ -72,13 +72,13 @@ class Me(Schema):
 
 
 class PersonListItem(Schema):
-    """A person as lists show them: the ID number masked."""
+    """A person as lists show them: the ID number masked, and no birth date (with it, the
+    masked digits could be rebuilt)."""
 
     id: int
     name: str
     masked_id_number: str
     sex: Sex
-    birth_date: dt.date
     phone: str
     hukou_village: VillageRef
     residence_village: VillageRef | None
@@ -137,14 +137,24 @@ class EnrollmentOut(Schema):
 
 
 class PersonDetail(PersonListItem):
-    """One person: the full ID number, identity tags and enrollments."""
+    """One person's card: identity tags and enrollments; the full ID number and the birth
+    date for roles that may read them (the read is audited), else the masked number only."""
 
     id_type: IdType
-    id_number: str
+    id_number: str = Field(description="完整证件号码（有权查看的角色，查看留痕），否则脱敏")
+    birth_date: dt.date | None
     id_warnings: list[str]
     relation_to_head: str
     identity_tags: list[IdentityTagOut]
     enrollments: list[EnrollmentOut]
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return getattr(obj, "card_id_number", None) or obj.masked_id_number
+
+    @staticmethod
+    def resolve_birth_date(obj: Any) -> dt.date | None:
+        return getattr(obj, "card_birth_date", None)
 
     @staticmethod
     def resolve_identity_tags(obj: Any) -> list[Any]:

@@ -76,3 +76,29 @@ def audit_record(
     entry = audit_entry(actor=actor, action=action, instance=instance, before=before, after=after)
     entry.save()
     return entry
+
+
+def audit_event(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    details: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+) -> AuditLog:
+    """Append an entry for something that is not a change of one record: a sign-in (or a
+    failed one, with the name tried as ``actor_name``), a read of a full ID number, an
+    export of personal data. ``details`` must not hold an unmasked ID number."""
+    user = actor if getattr(actor, "pk", None) is not None else None
+    name = actor_name if actor_name is not None else getattr(user, "username", "") or "system"
+    entry = AuditLog(
+        actor=user,
+        actor_name=name[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id[:64],
+        after=_jsonable(details) if details is not None else None,
+    )
+    entry.save()
+    return entry

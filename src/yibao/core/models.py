@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from . import chain
 
 
 class AppendOnlyError(Exception):
@@ -24,13 +26,25 @@ class AuditLogQuerySet(models.QuerySet["AuditLog"]):
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("审计日志只能追加，不能修改")
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditLog]:
+        # Integrity guard: every append is sealed into the hash chain, in order.
+        entries = list(objs)
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise AppendOnlyError("审计日志只能追加，不能覆盖")
+        with transaction.atomic(using=self.db, savepoint=False):
+            chain.seal(entries)
+            return super().bulk_create(entries, *args, **kwargs)
+
 
 class AuditLog(models.Model):
     """Who did what, when, to which record, with the record before and after (ID masked).
 
     The table is append-only three times over: ``save()`` refuses an existing row,
-    ``delete()`` and the queryset's ``update()``/``delete()`` raise, and a database trigger
-    (PostgreSQL and SQLite, see migration 0002) aborts any UPDATE or DELETE.
+    ``delete()`` and the queryset's ``update()``/``delete()`` raise, and database triggers
+    (PostgreSQL and SQLite, :mod:`yibao.core.integrity`) abort any UPDATE or DELETE and, on
+    SQLite, an INSERT OR REPLACE over an existing row. Each row carries the keyed hash of
+    the row before it (:mod:`yibao.core.chain`), so a row changed by someone who lifted the
+    triggers is named by ``yibao audit verify``.
     """
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
@@ -48,6 +62,8 @@ class AuditLog(models.Model):
     object_id = models.CharField("对象编号", max_length=64, db_index=True)
     before = models.JSONField("修改前", null=True, blank=True)
     after = models.JSONField("修改后", null=True, blank=True)
+    prev_hash = models.CharField("前一条哈希", max_length=64, null=True, blank=True)
+    row_hash = models.CharField("本条哈希", max_length=64, null=True, blank=True)
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -64,7 +80,9 @@ class AuditLog(models.Model):
         if not self._state.adding:
             raise AppendOnlyError("审计日志只能追加，不能修改")
         kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            chain.seal([self])
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("审计日志只能追加，不能删除")

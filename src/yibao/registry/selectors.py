@@ -32,7 +32,9 @@ def search_condition(text: str) -> Q | None:
 
     - an 18-character ID number (or 15 digits): that number;
     - an 11-digit number starting with 1: a mobile phone;
-    - 4 to 8 digits (the last may be X): the end of an ID number or of a phone;
+    - 4 to 6 characters (digits, the last may be X): the end of an ID number or of a phone;
+    - 7 or 8 digits: the end of a phone only (the end of an ID number that long would
+      confirm a birth day: an oracle for rebuilding masked numbers);
     - latin letters: pinyin initials of the name (``wxm`` finds 王秀梅);
     - anything else: part of the name.
     """
@@ -43,8 +45,10 @@ def search_condition(text: str) -> Q | None:
         return Q(id_number=text)
     if len(text) == 11 and text.isdigit() and text.startswith("1"):
         return Q(phone=text)
-    if text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X") and 4 <= len(text) <= 8:
+    if text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X") and 4 <= len(text) <= 6:
         return Q(id_number__endswith=text) | Q(phone__endswith=text)
+    if text.isdigit() and len(text) in (7, 8):
+        return Q(phone__endswith=text)
     if text.isascii() and text.isalpha():
         return Q(name_initials__contains=" " + text.lower())
     return Q(name__contains=text) | Q(phone__contains=text)

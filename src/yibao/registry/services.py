@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from yibao.core import clock
 from yibao.core.access import require_person, require_village, scope_of
-from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
+from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 
 from .checks import person_fields_check
@@ -456,3 +456,22 @@ def person_mark_deceased(
             after=snapshot(enrollment),
         )
     return person
+
+
+@transaction.atomic
+def person_full_id_number(*, actor: Any, person: Person) -> str:
+    """``person``'s full ID number, for one person's card; the read is audited
+    (``person.read_id_number``). Refuses ``not_found`` outside the actor's scope and
+    ``id_number_forbidden`` for a role that works without it (an auditor)."""
+    scope = scope_of(actor)
+    scope.require_person(person)
+    if not scope.may_read_full_id:
+        raise ApplicationError("id_number_forbidden", "该账号无权查看完整证件号码")
+    audit_event(
+        actor=actor,
+        action="person.read_id_number",
+        object_type="registry.person",
+        object_id=str(person.pk),
+        details={"masked_id_number": person.masked_id_number},
+    )
+    return person.id_number

@@ -1,0 +1,74 @@
+"""Masking that holds: lists show the masked number without the birth date, pages are
+capped, the full number is on one person's card only and reading it is audited; sign-ins
+and failed sign-ins are in the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.records import factories as f
+from yibao.core.models import AuditLog
+
+from .conftest import API, error_of
+
+
+def test_the_person_list_shows_the_masked_number_and_no_birth_date(sanhe, town):
+    number = f.id_number()
+    f.person(town.sanhe, name="列表", number=number)
+    (item,) = sanhe.get(f"{API}/persons").json()["items"]
+    assert item["masked_id_number"] == number[:6] + "********" + number[-4:]
+    assert "birth_date" not in item and "id_number" not in item
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=201", "limit=0", "limit=abc", "offset=-1", "offset=99999999999999999999"]
+)
+def test_bad_paging_parameters_are_a_400_not_a_500(sanhe, town, query):
+    response = sanhe.get(f"{API}/persons?{query}")
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == "invalid_input"
+
+
+def test_a_page_holds_at_most_200_people(sanhe, town):
+    for i in range(205):
+        f.person(town.sanhe, name=f"人{i}")
+    page = sanhe.get(f"{API}/persons?limit=200").json()
+    assert page["count"] == 205 and len(page["items"]) == 200
+    assert len(sanhe.get(f"{API}/persons?limit=200&offset=200").json()["items"]) == 5
+
+
+def test_a_person_s_card_shows_the_full_number_and_the_read_is_audited(sanhe, town):
+    number = f.id_number()
+    person = f.person(town.sanhe, name="卡片", number=number)
+    card = sanhe.get(f"{API}/persons/{person.pk}").json()
+    assert card["id_number"] == number
+    assert card["birth_date"] == f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    entry = AuditLog.objects.get(action="person.read_id_number")
+    assert entry.actor == town.sanhe_collector and entry.object_id == str(person.pk)
+    assert number not in str(entry.after)
+
+
+def test_searching_by_middle_digits_of_an_id_number_finds_nobody(sanhe, town):
+    number = f.id_number()
+    f.person(town.sanhe, name="搜索", number=number, phone="")
+
+    def found(text: str) -> int:
+        return sanhe.get(f"{API}/persons", {"search": text}).json()["count"]
+
+    assert found(number[-6:]) == 1 and found(number) == 1
+    assert found(number[-8:]) == 0  # birth month and day + the last four: no oracle
+
+
+def test_sign_ins_and_failed_sign_ins_are_audited(town):
+    user = get_user_model().objects.get(username="sanhe")
+    user.set_password("right-horse-battery")
+    user.save()
+    client = Client()
+    assert not client.login(username="sanhe", password="wrong")
+    assert client.login(username="sanhe", password="right-horse-battery")
+    actions = list(
+        AuditLog.objects.filter(action__startswith="auth.").values_list("action", "actor_name")
+    )
+    assert actions == [("auth.sign_in_failed", "sanhe"), ("auth.sign_in", "sanhe")]
