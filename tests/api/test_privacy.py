@@ -61,14 +61,22 @@ def test_searching_by_middle_digits_of_an_id_number_finds_nobody(sanhe, town):
     assert found(number[-8:]) == 0  # birth month and day + the last four: no oracle
 
 
-def test_sign_ins_and_failed_sign_ins_are_audited(town):
+def test_sign_ins_failed_sign_ins_and_a_lock_out_are_audited(town, settings):
+    settings.AXES_FAILURE_LIMIT = 3
     user = get_user_model().objects.get(username="sanhe")
-    user.set_password("right-horse-battery")
+    user.set_password("正确的密码Abc123")
     user.save()
     client = Client()
-    assert not client.login(username="sanhe", password="wrong")
-    assert client.login(username="sanhe", password="right-horse-battery")
+    assert (
+        client.post("/login/", {"username": "sanhe", "password": "正确的密码Abc123"}).status_code
+        == 302
+    )
+    stranger = Client()
+    for _ in range(3):
+        stranger.post("/login/", {"username": "sanhe", "password": "wrong"})
     actions = list(
         AuditLog.objects.filter(action__startswith="auth.").values_list("action", "actor_name")
     )
-    assert actions == [("auth.sign_in_failed", "sanhe"), ("auth.sign_in", "sanhe")]
+    assert actions[0] == ("auth.sign_in", "sanhe")
+    assert ("auth.sign_in_failed", "sanhe") in actions
+    assert ("auth.locked_out", "sanhe") in actions

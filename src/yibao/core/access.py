@@ -38,7 +38,7 @@ ROLE_AUDITOR = "auditor"
 # Roles that may read a person's full ID number (on the person's card, audited).
 FULL_ID_ROLES = frozenset({ROLE_SUPERUSER, "collector", "township", "district"})
 # Roles that may read the audit trail.
-AUDIT_TRAIL_ROLES = frozenset({ROLE_SUPERUSER, ROLE_AUDITOR})
+AUDIT_TRAIL_ROLES = frozenset({ROLE_SUPERUSER, ROLE_AUDITOR, "township", "district"})
 
 
 def not_found(what: str, **params: Any) -> ApplicationError:

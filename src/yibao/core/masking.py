@@ -5,12 +5,18 @@ from __future__ import annotations
 MASK_FIELDS = frozenset({"id_number"})
 
 
-def mask_id_number(number: str | None) -> str:
-    """``500222199001011234`` -> ``500222********1234``; short numbers keep only the last 4."""
+def mask_id_number(number: str | None, *, keep_last: int = 4) -> str:
+    """``500222199001011234`` -> ``500222********1234``; short numbers keep only the last 4.
+
+    The eight hidden digits are the birth date: a list that shows this mask must not show
+    the birth date, and about 4,000 dates fit the shown check digit. A list that also shows
+    an age group (新生儿 / 未成年 ...) must keep fewer digits (``keep_last=2``): beside
+    "新生儿" the four-digit mask leaves about 33 candidates, the two-digit one about 3,300.
+    """
     if not number:
         return ""
     if len(number) >= 14:
-        return number[:6] + "*" * (len(number) - 10) + number[-4:]
-    if len(number) > 4:
-        return "*" * (len(number) - 4) + number[-4:]
+        return number[:6] + "*" * (len(number) - 6 - keep_last) + number[-keep_last:]
+    if len(number) > keep_last:
+        return "*" * (len(number) - keep_last) + number[-keep_last:]
     return "*" * len(number)
