@@ -115,6 +115,8 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
             "channel": "wechat",
         },
         ("POST", f"{API}/payments/{{payment_id}}/reversal"): {"reason": "核对"},
+        ("GET", f"{API}/villages/{{village_id}}/unpaid"): None,
+        ("POST", f"{API}/persons/{{person_id}}/contacts"): {"outcome": "away"},
     }
     queries = {
         ("GET", f"{API}/persons"): f"?village_id={town.sanhe.pk}",

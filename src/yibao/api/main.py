@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from yibao.intake import api as intake_api
 
-from . import collection, errors, progress, quotes, registry
+from . import collection, errors, outreach, progress, quotes, registry
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
 
@@ -30,5 +30,6 @@ errors.install(api)
 api.add_router("", registry.router)
 api.add_router("", collection.router)
 api.add_router("", quotes.router)
+api.add_router("", outreach.router)
 api.add_router("", progress.router)
 api.add_router("", intake_api.router)

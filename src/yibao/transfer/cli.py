@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from yibao.manage_cli import setup_django
@@ -112,6 +113,38 @@ def cmd_export_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_unpaid(args: argparse.Namespace) -> int:
+    setup_django()
+    from yibao.collection.selectors import campaign_policy
+    from yibao.core.errors import ApplicationError
+    from yibao.policy import get_policy
+
+    from .imports import village_resolve
+    from .unpaid import unpaid_workbook
+
+    actor = _actor(args.user)
+    try:
+        village = village_resolve(actor=actor, text=args.village)
+        policy_id = campaign_policy(actor=actor)
+        if policy_id is None:
+            raise ApplicationError("no_policy", "操作人负责的村（社区）没有可用的征缴政策文件")
+        year = args.year or get_policy(policy_id).benefit_year
+        data, count = unpaid_workbook(
+            actor=actor, village=village, benefit_year=year, group=args.group
+        )
+    except ApplicationError as error:
+        return _refused(error, False)
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print(f"错误：未缴名单只能导出为 .xlsx 文件：{out.name}", file=sys.stderr)
+        return 2
+    partial = out.with_name(out.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(out)
+    print(f"已导出{village.name}{year}年度未缴名单：{out}（{count}人）")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``import`` and ``export`` to the ``yibao`` command's subparsers."""
     user_help = "操作人用户名（默认取环境变量 YIBAO_USER）"
@@ -147,3 +180,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", required=True, help="输出文件（.xlsx）")
     p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
     p.set_defaults(func=cmd_export_ledger)
+    p = exports.add_parser("unpaid", help="导出村（社区）未缴名单（.xlsx，困难群体优先）")
+    p.add_argument("--village", required=True, help="村（社区）名称或区划代码")
+    p.add_argument("--year", type=int, help="待遇年度（默认为当前征缴年度）")
+    p.add_argument("--group", choices=["hardship", "last_year", "other"], help="只导出一类人")
+    p.add_argument("--out", required=True, help="输出文件（.xlsx）")
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    p.set_defaults(func=cmd_export_unpaid)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,22 +16,11 @@ from yibao.collection.models import ContactAttempt
 from yibao.collection.services import contact_record
 from yibao.core.access import access_person, access_village
 from yibao.registry.selectors import village_list
-from yibao.transfer.workbook import XLSX_TYPE, table_workbook
+from yibao.transfer.unpaid import unpaid_workbook
+from yibao.transfer.workbook import XLSX_TYPE
 
 from ..roles import DESK, role_required
 from .common import actor_policy
-
-HEADERS = [
-    "序号",
-    "姓名",
-    "证件号码",
-    "年龄段",
-    "类别",
-    "身份",
-    "联系电话",
-    "已登记",
-    "最近联系结果",
-]
 
 
 def _village(request: HttpRequest) -> Any:
@@ -41,22 +31,26 @@ def _village(request: HttpRequest) -> Any:
     return (villages[0] if villages else None), villages
 
 
-def _rows(request: HttpRequest) -> tuple[Any, list[Any], list[Any], str, int]:
+def _choice(request: HttpRequest) -> tuple[Any, list[Any], str, int]:
     village, villages = _village(request)
     group = request.GET.get("group", "")
     group = group if group in UNPAID_GROUPS else ""
-    engine = actor_policy(request.user)
+    return village, villages, group, actor_policy(request.user).benefit_year
+
+
+def _rows(request: HttpRequest) -> tuple[Any, list[Any], list[Any], str, int]:
+    village, villages, group, year = _choice(request)
     rows = (
         unpaid_list(
             actor=request.user,
             village=village,
-            benefit_year=engine.benefit_year,
+            benefit_year=year,
             group=group or None,
         )
         if village is not None
         else []
     )
-    return village, villages, rows, group, engine.benefit_year
+    return village, villages, rows, group, year
 
 
 @require_GET
@@ -83,32 +77,14 @@ def unpaid(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*DESK)
 def unpaid_export(request: HttpRequest) -> HttpResponse:
-    village, _villages, rows, group, year = _rows(request)
-    lines = [
-        [
-            i,
-            r.person.name,
-            r.person.masked_id_number,
-            age_group(r.person.birth_date),
-            r.group_label,
-            "、".join(r.identities),
-            r.person.phone,
-            "是" if r.enrolled else "否",
-            r.last_outcome,
-        ]
-        for i, r in enumerate(rows, start=1)
-    ]
-    name = village.name if village else ""
-    data = table_workbook(
-        title="未缴名单",
-        headers=HEADERS,
-        rows=lines,
-        heading=f"{name} {year}年度城乡居民医保未缴费人员名单（{UNPAID_GROUPS.get(group, '全部')}）",
+    village, _villages, group, year = _choice(request)
+    if village is None:
+        raise Http404("没有可导出的村（社区）")
+    data, _count = unpaid_workbook(
+        actor=request.user, village=village, benefit_year=year, group=group or None
     )
     response = HttpResponse(data, content_type=XLSX_TYPE)
-    filename = f"{name}{year}年度未缴名单.xlsx"
-    from urllib.parse import quote
-
+    filename = f"{village.name}{year}年度未缴名单.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
