@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "yibao.collection",
     "yibao.api",
     "yibao.intake",
+    "yibao.funds",
     "yibao.web",
 ]
 

@@ -925,6 +925,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str) -> Payment:
         )
     if Payment.objects.filter(reverses=original).exists():
         raise _already_reversed(person, original)
+    _refuse_if_cash_remitted(person, original)
     reversal = Payment(
         enrollment=original.enrollment,
         amount=-original.amount,
@@ -977,6 +978,24 @@ def _already_reversed(person: Person, payment: Payment) -> ApplicationError:
 
 
 # --- cash ---------------------------------------------------------------------------------
+
+
+def _refuse_if_cash_remitted(person: Person, payment: Payment) -> None:
+    """A cash payment is reversed by handing the money back from the collector's cash; when
+    they no longer hold that much (it went to the bank), cash held would turn negative."""
+    if payment.channel != Payment.Channel.CASH or payment.collector_id is None:
+        return
+    collector = Collector.objects.select_for_update().get(pk=payment.collector_id)
+    held = cash_on_hand(collector)
+    if held < payment.amount:
+        raise ApplicationError(
+            "cash_already_remitted",
+            f"{person.label}：这笔现金{payment.amount}元已随解缴入库，征收员手中现金只有{held}元，"
+            "不能冲正退现；请按退费流程办理",
+            person=person.label,
+            amount=str(payment.amount),
+            held=str(held),
+        )
 
 
 @transaction.atomic

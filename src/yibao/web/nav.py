@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem("web:household_new", "按户登记", "登记", OFFICE),
     NavItem("web:ledger", "台账", "台账", READERS),
     NavItem("web:audit", "审计日志", "审计", AUDIT),
+    NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
 ]
 
 

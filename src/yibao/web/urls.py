@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, cash, desk, households, ledger, office, outreach
+from .views import audit, auth, cash, desk, funds, households, ledger, office, outreach
 
 app_name = "web"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("desk/unpaid/export.xlsx", outreach.unpaid_export, name="unpaid_export"),
     path("desk/unpaid/<int:person_id>/contact/", outreach.contact, name="contact"),
     path("desk/cash/", cash.cash, name="cash"),
+    path("desk/cash/remit/", cash.remit, name="remit"),
+    path("funds/limits/", funds.limits, name="cash_limits"),
     # the township office
     path("office/", office.dashboard, name="dashboard"),
     path("households/new/", households.household_new, name="household_new"),

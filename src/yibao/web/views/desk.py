@@ -24,6 +24,7 @@ from yibao.collection.services import PaymentItem, payment_record_many
 from yibao.core.access import access_payment, access_person
 from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
+from yibao.funds.selectors import cash_warning
 from yibao.registry.selectors import person_list
 
 from ..roles import DESK, role_required
@@ -199,6 +200,7 @@ def pay(request: HttpRequest) -> HttpResponse:
         "year": engine.benefit_year,
         "policy": engine,
         "back": request.GET.get("back") or request.POST.get("back") or "",
+        "cash_warning": cash_warning(actor=request.user, adding=total),
     }
     status = 400 if errors else 200
     return render(request, "web/desk/confirm.html", context, status=status)

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from yibao.core import clock
+from yibao.funds.selectors import cash_status
 
 from ..roles import OFFICE, role_required
 from .common import actor_policy
@@ -32,6 +33,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "cumulative": [d.cumulative_paid for d in daily],
         "target": sum(v.target for v in villages),
     }
+    cash = cash_status(actor=actor)
     context = {
         "policy": engine,
         "year": engine.benefit_year,
@@ -44,7 +46,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "channels_week": selectors.channel_totals(
             actor=actor, benefit_year=engine.benefit_year, since=week_start, until=today
         ),
-        "cash": selectors.collector_cash(actor=actor),
+        "cash": cash,
+        "cash_over": [row for row in cash if row.over],
         "chart_data": chart,
     }
     return render(request, "web/office/dashboard.html", context)

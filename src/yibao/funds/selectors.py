@@ -1,0 +1,176 @@
+"""Reads for fund safety, within the actor's scope: each collector's cash against the
+township's limits (双限报解)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from yibao.collection.models import Collector, Payment, Remittance
+from yibao.collection.selectors import CollectorCash, collector_cash
+from yibao.core import clock
+from yibao.core.access import scope_of
+from yibao.registry.models import Township, Village
+
+from .models import DEFAULT_LIMIT_AMOUNT, DEFAULT_LIMIT_DAYS, CashLimit
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A township's two limits; ``default`` when it has set none (the product's defaults)."""
+
+    amount: Decimal
+    days: int
+    default: bool
+
+    @property
+    def source(self) -> str:
+        if self.default:
+            return "系统默认值（文件未规定具体限额、限时，街道可在“现金双限”页修改）"
+        return "街道设定"
+
+
+def township_limits(township: Township | None) -> Limits:
+    """The cash limits of ``township`` (the defaults when it set none)."""
+    row = CashLimit.objects.filter(township=township).first() if township is not None else None
+    if row is None:
+        return Limits(DEFAULT_LIMIT_AMOUNT, DEFAULT_LIMIT_DAYS, default=True)
+    return Limits(row.amount, row.days, default=False)
+
+
+def collector_township(collector: Collector) -> Township | None:
+    """The township a collector works in: their profile's, else their first village's."""
+    if collector.township_id is not None:
+        return collector.township
+    village = (
+        Village.objects.filter(collectors=collector).select_related("township").order_by("pk")
+    ).first()
+    return village.township if village is not None else None
+
+
+def actor_township(actor: Any) -> Township | None:
+    """The township of the actor's scope: theirs, or that of their villages (one only)."""
+    scope = scope_of(actor)
+    if scope.township_id is not None:
+        return Township.objects.filter(pk=scope.township_id).first()
+    ids = set(scope.villages().values_list("township_id", flat=True).distinct()[:2])
+    return Township.objects.filter(pk=ids.pop()).first() if len(ids) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class CashStatus:
+    """One collector's cash against their township's limits."""
+
+    cash: CollectorCash
+    limits: Limits
+    age_days: int | None  # days since the oldest cash held was taken (None: holds none)
+    over_amount: bool  # held 超过 the amount limit (the limit itself is allowed)
+    over_days: bool  # oldest cash held 超过 the days limit
+
+    @property
+    def over(self) -> bool:
+        return self.over_amount or self.over_days
+
+
+def age_in_days(since: dt.datetime | None, on: dt.date) -> int | None:
+    """Whole days from the day ``since`` (Asia/Shanghai) to ``on``; taken today is 0."""
+    if since is None:
+        return None
+    return (on - timezone.localtime(since).date()).days
+
+
+def cash_status(*, actor: Any, on: dt.date | None = None) -> list[CashStatus]:
+    """Every collector in ``actor``'s scope with held cash, its age and the limits; those
+    over a limit first (then the most cash held)."""
+    day = on or clock.today()
+    rows = collector_cash(actor=actor, on=on)
+    collectors = {
+        c.pk: c
+        for c in Collector.objects.filter(pk__in=[r.collector_id for r in rows]).select_related(
+            "township"
+        )
+    }
+    limits: dict[int | None, Limits] = {}
+    result = []
+    for row in rows:
+        township = collector_township(collectors[row.collector_id])
+        key = township.pk if township is not None else None
+        if key not in limits:
+            limits[key] = township_limits(township)
+        result.append(status_of(row, limits[key], day))
+    return sorted(result, key=lambda s: (not s.over, -s.cash.held, s.cash.username))
+
+
+def status_of(row: CollectorCash, limits: Limits, on: dt.date) -> CashStatus:
+    age = age_in_days(row.held_since, on) if row.held > 0 else None
+    return CashStatus(
+        cash=row,
+        limits=limits,
+        age_days=age,
+        over_amount=row.held > limits.amount,
+        over_days=age is not None and age > limits.days,
+    )
+
+
+def collector_cash_status(
+    *, actor: Any, collector: Collector, on: dt.date | None = None
+) -> CashStatus | None:
+    """``collector``'s cash against the limits (None for an office account, which holds no
+    cash); refused as not found unless ``actor`` sees the collector."""
+    scope_of(actor).require_collector(collector)
+    rows = cash_status(actor=actor, on=on)
+    return next((r for r in rows if r.cash.collector_id == collector.pk), None)
+
+
+def _day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def cash_payments(*, actor: Any, collector: Collector, day: dt.date) -> QuerySet[Payment]:
+    """``collector``'s cash entries dated ``day`` (payments and reversals), newest first."""
+    scope_of(actor).require_collector(collector)
+    start, end = _day_range(day)
+    return (
+        Payment.objects.filter(
+            collector=collector, channel=Payment.Channel.CASH, paid_at__gte=start, paid_at__lt=end
+        )
+        .select_related("enrollment__person")
+        .order_by("-paid_at", "-id")
+    )
+
+
+def remittance_list(*, actor: Any, collector: Collector) -> QuerySet[Remittance]:
+    """``collector``'s remittances, newest first."""
+    scope_of(actor).require_collector(collector)
+    return Remittance.objects.filter(collector=collector).order_by("-remitted_at", "-id")
+
+
+def cash_warning(*, actor: Any, adding: Decimal = Decimal(0)) -> str:
+    """What the desk says before a collector takes more cash: over a limit already, or this
+    payment (``adding`` yuan) would take them over the amount limit; empty when neither."""
+    collector = Collector.objects.filter(user=actor, role=Collector.Role.COLLECTOR).first()
+    if collector is None:
+        return ""
+    status = collector_cash_status(actor=actor, collector=collector)
+    if status is None:
+        return ""
+    held, limits = status.cash.held, status.limits
+    parts = []
+    if status.over_amount:
+        parts.append(f"您手中现金{held:,.2f}元，已超过限额{limits.amount:,.2f}元")
+    elif adding > 0 and held + adding > limits.amount:
+        parts.append(
+            f"再收现金{adding:,.2f}元后手中现金将达{held + adding:,.2f}元，"
+            f"超过限额{limits.amount:,.2f}元"
+        )
+    if status.over_days:
+        parts.append(f"最早一笔未解缴现金已持有{status.age_days}天，超过限时{limits.days}天")
+    if not parts:
+        return ""
+    return "；".join(parts) + "。收现金前请先解缴入库（双限报解）。"
