@@ -237,3 +237,19 @@ def sanhe_user(person):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username="sanhe")
+
+
+def test_the_full_id_number_is_shown_on_request_and_the_read_is_audited(sanhe, wang):
+    from yibao.core.models import AuditLog
+
+    page = _text(sanhe.get(f"/desk/person/{wang.pk}/"))
+    assert wang.id_number not in page
+    response = sanhe.post(f"/desk/person/{wang.pk}/id-number/", HTTP_HX_REQUEST="true")
+    assert wang.id_number in response.content.decode()
+    assert AuditLog.objects.filter(action="person.read_id_number", object_id=str(wang.pk)).exists()
+
+
+def test_another_villages_full_id_number_is_refused_as_absent(sanhe, stranger):
+    response = sanhe.post(f"/desk/person/{stranger.pk}/id-number/")
+    assert response.status_code == 404
+    assert stranger.id_number not in response.content.decode()

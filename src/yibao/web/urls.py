@@ -13,6 +13,7 @@ urlpatterns = [
     # the collector's desk
     path("desk/", desk.desk, name="desk"),
     path("desk/person/<int:person_id>/", desk.person, name="person"),
+    path("desk/person/<int:person_id>/id-number/", desk.person_id_number, name="person_id_number"),
     path("desk/pay/", desk.pay, name="pay"),
     path("desk/receipt/<str:key>/", desk.receipt, name="receipt"),
     path("desk/payments/<int:payment_id>/receipt/", desk.payment_receipt, name="payment_receipt"),

@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.html import escape
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yibao.collection.campaign import (
     age_group,
@@ -26,6 +27,7 @@ from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
 from yibao.funds.selectors import cash_warning
 from yibao.registry.selectors import person_list
+from yibao.registry.services import person_full_id_number
 
 from ..roles import DESK, role_required
 from .common import actor_policy
@@ -117,6 +119,18 @@ def _receipt_url(status: Any) -> str:
     if payment.idempotency_key:
         return reverse("web:receipt", args=[payment.idempotency_key.split(":")[0]])
     return reverse("web:payment_receipt", args=[payment.pk])
+
+
+@require_POST
+@role_required(*DESK)
+def person_id_number(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The full ID number on one person's card, on request; the read is audited."""
+    subject = access_person(request.user, person_id)
+    number = person_full_id_number(actor=request.user, person=subject)
+    if request.htmx:
+        return HttpResponse(f'<span data-test="full-id">{escape(number)}</span>')
+    messages.info(request, f"{subject.name}的证件号码：{number}（本次查看已记录）")
+    return redirect(reverse("web:person", args=[subject.pk]))
 
 
 def _default_tier(quotes: list[Any], status: Any, last: Any) -> int:
