@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test check lint bench
+.PHONY: venv demo test check lint bench screenshots
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,9 @@ lint: venv
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-# The whole suite on SQLite (the embedded default), then again on PostgreSQL.
+# The whole suite on SQLite (the embedded default), then again on PostgreSQL; both include
+# the browser tests (marker `browser`: Debian's Chromium at /usr/bin/chromium driven by
+# Playwright). Without Chromium: `$(BIN)/pytest -m "not browser"`.
 PG_URL ?= postgres://yibao:yibao@127.0.0.1:5432/yibao
 .PHONY: test-sqlite test-postgres
 
@@ -40,3 +42,8 @@ check: test
 
 bench: venv
 	$(BIN)/python benchmarks/bench_quote.py
+
+# The browser tests again, saving their screenshots into docs/screenshots/ (the README's
+# images) instead of the ignored screenshots/ folder.
+screenshots: venv
+	env -u DATABASE_URL YIBAO_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -m browser
