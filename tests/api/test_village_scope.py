@@ -86,6 +86,7 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
         "enrollment_id": records.enrollment.pk,
         "payment_id": records.payment.pk,
         "village_id": town.sanhe.pk,
+        "kind": "hardship",
     }
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
     bodies = {

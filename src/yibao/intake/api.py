@@ -7,12 +7,14 @@ from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from yibao.core.access import access_village
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.registry.models import Township
 
-from . import areas, selectors, services
+from . import areas, selectors, services, worklists
 from .uploads import uploaded_path
+from .worklists import worklist_policy
 
 router = Router(tags=["数据接收"])
 
@@ -202,3 +204,65 @@ def identity_list_discard(request: HttpRequest, list_id: int, payload: DiscardIn
     return services.identity_list_discard(
         actor=request.auth, identity_list=identity_list, reason=payload.reason
     )
+
+
+# --- worklists ----------------------------------------------------------------------------
+
+
+WorklistKind = Literal["hardship", "lapsed", "household_partial", "newborn", "no_phone"]
+
+
+class WorklistRowOut(Schema):
+    person_id: int
+    name: str
+    id_number: str
+    phone: str
+    household_head: str
+    identities: list[str]
+    reason: str
+    deadline: dt.date | None
+    deadline_cite: str
+
+
+class WorklistOut(Schema):
+    village_id: int
+    village: str
+    kind: WorklistKind
+    title: str
+    policy: str
+    rows: list[WorklistRowOut]
+
+
+@router.get(
+    "/villages/{village_id}/worklists/{kind}",
+    response=WorklistOut,
+    summary="村（社区）工作清单：困难群体未申报、近两年参保本年未参保、户内部分参保、新生儿、无联系电话",
+)
+def village_worklist(
+    request: HttpRequest, village_id: int, kind: WorklistKind, policy: str = ""
+) -> Any:
+    actor = request.auth
+    village = access_village(actor, village_id)
+    policy_id = policy or worklist_policy(actor)
+    rows = worklists.worklist(actor=actor, village=village, policy_id=policy_id, kind=kind)
+    return {
+        "village_id": village.pk,
+        "village": village.name,
+        "kind": kind,
+        "title": worklists.WORKLISTS[kind],
+        "policy": policy_id,
+        "rows": [
+            {
+                "person_id": r.person.pk,
+                "name": r.person.name,
+                "id_number": r.person.masked_id_number,
+                "phone": r.person.phone,
+                "household_head": r.household_head,
+                "identities": r.identities,
+                "reason": r.reason,
+                "deadline": r.deadline,
+                "deadline_cite": r.deadline_cite,
+            }
+            for r in rows
+        ],
+    }

@@ -183,6 +183,39 @@ def cmd_identity_decide(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def cmd_worklist(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        from pathlib import Path
+
+        from yibao.transfer.imports import village_resolve
+        from yibao.transfer.workbook import table_workbook
+
+        from .worklists import (
+            WORKLIST_HEADERS,
+            WORKLISTS,
+            worklist,
+            worklist_policy,
+            worklist_table,
+        )
+
+        village = village_resolve(actor=actor, text=args.village)
+        policy_id = args.policy or worklist_policy(actor)
+        rows = worklist(actor=actor, village=village, policy_id=policy_id, kind=args.kind)
+        table = worklist_table(rows)
+        title = f"{village.name}{WORKLISTS[args.kind]}（{len(rows)}人）"
+        if args.out:
+            Path(args.out).write_bytes(
+                table_workbook(
+                    title=WORKLISTS[args.kind], headers=WORKLIST_HEADERS, rows=table, heading=title
+                )
+            )
+            return f"{title}：已导出到 {args.out}"
+        lines = ["\t".join(WORKLIST_HEADERS)] + ["\t".join(str(v) for v in line) for line in table]
+        return title + "\n" + "\n".join(lines)
+
+    return _run(args, work)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``areas`` to the ``yibao`` command's subparsers."""
     user_help = "操作人用户名（默认取环境变量 YIBAO_USER）"
@@ -252,3 +285,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             p.add_argument("--reason", default="", help="作废原因")
         p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
         p.set_defaults(func=cmd_identity_decide, decision=decision)
+
+    p = subparsers.add_parser(
+        "worklist",
+        help="村（社区）工作清单：hardship 困难群体未申报，lapsed 近两年参保本年未参保，"
+        "household_partial 户内部分参保，newborn 新生儿，no_phone 无联系电话",
+    )
+    p.add_argument(
+        "kind", choices=["hardship", "lapsed", "household_partial", "newborn", "no_phone"]
+    )
+    p.add_argument("--village", required=True, help="村（社区）名称或区划代码")
+    p.add_argument("--policy", help="政策编号（默认：本辖区适用的政策）")
+    p.add_argument("--out", help="导出为 .xlsx 文件")
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    p.set_defaults(func=cmd_worklist)
