@@ -144,3 +144,37 @@ def test_an_unknown_payment_is_404(sanhe, town):
     response = sanhe.get(f"{API}/payments/999999")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_a_client_paid_at_does_not_choose_the_price(sanhe, clerk, town, settings):
+    # On 2023-08-01 the city's standard is 350 + 610 (潼医保发〔2022〕36号 四（一）); a
+    # collector's tablet sending 2023-06-30 is a back-dated entry, not a cheaper price.
+    settings.YIBAO_TODAY = "2023-08-01"
+    person = f.person(town.sanhe, name="八月")
+    body = payment_body(person, channel="wechat", paid_at="2023-06-30T10:00:00+08:00")
+    response = sanhe.post_json(f"{API}/payments", body)
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "backdate_office_only"
+    assert not Payment.objects.exists()
+    paid = clerk.post_json(f"{API}/payments", payment_body(person, "960.00", channel="wechat"))
+    assert paid.status_code == 201, paid.json()
+    assert paid.json()["amount"] == "960.00" and paid.json()["paid_at"].startswith("2023-08-01")
+
+
+def test_a_payment_dated_tomorrow_is_refused(clerk, town):
+    body = payment_body(f.person(town.sanhe), paid_at="2022-12-06T09:00:00+08:00")
+    response = clerk.post_json(f"{API}/payments", body)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "paid_in_future"
+
+
+def test_an_office_back_dates_with_a_reason(clerk, town, settings):
+    settings.YIBAO_TODAY = "2022-12-20"
+    body = payment_body(
+        f.person(town.sanhe),
+        paid_at="2022-12-10T15:00:00+08:00",
+        backdate_reason="停电期间的纸质票据",
+    )
+    response = clerk.post_json(f"{API}/payments", body)
+    assert response.status_code == 201, response.json()
+    assert response.json()["paid_at"].startswith("2022-12-10")

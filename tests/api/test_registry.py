@@ -154,17 +154,17 @@ def test_a_household_is_registered_with_its_members_all_or_nothing(sanhe, town):
     assert Household.objects.count() == 1 and Person.objects.count() == 2
 
 
-def test_an_identity_tag_is_added_once_per_batch(sanhe, town):
+def test_an_identity_tag_is_added_once_per_batch(clerk, town):
     person = f.person(town.sanhe)
     tag = {"category_key": "低保对象", "department": "民政局", "source_batch": "2022-11"}
-    first = sanhe.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
-    again = sanhe.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
+    first = clerk.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
+    again = clerk.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
     assert first.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert IdentityTag.objects.count() == 1
 
 
-def test_an_identity_tag_with_a_reversed_window_is_refused(sanhe, town):
+def test_an_identity_tag_with_a_reversed_window_is_refused(clerk, town):
     person = f.person(town.sanhe)
     tag = {
         "category_key": "低保对象",
@@ -172,6 +172,19 @@ def test_an_identity_tag_with_a_reversed_window_is_refused(sanhe, town):
         "valid_from": "2023-01-01",
         "valid_to": "2022-01-01",
     }
-    response = sanhe.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
+    response = clerk.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_window"
+
+
+def test_a_collector_cannot_tag_their_own_villager_and_an_unknown_category_is_refused(
+    sanhe, clerk, town
+):
+    person = f.person(town.sanhe)
+    tag = {"category_key": "特困人员", "department": "民政局"}
+    response = sanhe.post_json(f"{API}/persons/{person.pk}/identity-tags", tag)
+    assert response.status_code == 403 and error_of(response)["code"] == "office_required"
+    unknown = {"category_key": "101", "department": "民政局"}
+    response = clerk.post_json(f"{API}/persons/{person.pk}/identity-tags", unknown)
+    assert response.status_code == 400 and error_of(response)["code"] == "unknown_identity"
+    assert not IdentityTag.objects.exists()

@@ -112,30 +112,31 @@ def test_the_database_refuses_a_second_live_payment_for_one_enrollment(town):
         )
 
 
-def test_paying_after_the_benefit_year_is_refused_with_the_date(town):
+def test_paying_after_the_benefit_year_is_refused_with_the_date(town, settings):
     person = f.person(town.sanhe)
+    settings.YIBAO_TODAY = "2024-01-02"
     with pytest.raises(ApplicationError) as error:
-        pay(town.sanhe_collector, person, "960", paid_at=f.aware(dt.date(2024, 1, 2)))
+        pay(town.sanhe_collector, person, "960")
     assert error.value.code == "after_benefit_year"
     assert "2024-01-02" in error.value.message and person.name in error.value.message
     assert not Enrollment.objects.exists()
 
 
-def test_paying_from_the_first_of_july_adds_the_fiscal_subsidy(town):
-    payment = pay(
-        town.sanhe_collector, f.person(town.sanhe), "960", paid_at=f.aware(dt.date(2023, 7, 1))
-    )
+def test_paying_from_the_first_of_july_adds_the_fiscal_subsidy(town, settings):
+    settings.YIBAO_TODAY = "2023-07-01"
+    payment = pay(town.sanhe_collector, f.person(town.sanhe), "960")
     assert payment.enrollment.personal == Decimal("960")  # 350 + 610 (DOMAIN.md)
 
 
-def test_payment_requotes_an_enrollment_made_before_the_surcharge(town):
+def test_payment_requotes_an_enrollment_made_before_the_surcharge(town, settings):
     person = f.person(town.sanhe)
     enrollment = enrollment_create(actor=town.office, person=person, policy_id=f.POLICY, tier=1)
     assert enrollment.personal == Decimal("350")
+    settings.YIBAO_TODAY = "2023-07-03"
     with pytest.raises(ApplicationError) as error:
-        pay(town.office, person, "350", paid_at=f.aware(dt.date(2023, 7, 3)))
+        pay(town.office, person, "350")
     assert error.value.code == "amount_mismatch"
-    payment = pay(town.office, person, "960", paid_at=f.aware(dt.date(2023, 7, 3)))
+    payment = pay(town.office, person, "960")
     payment.enrollment.refresh_from_db()
     assert payment.enrollment.personal == Decimal("960")
     assert payment.enrollment.quoted_on == dt.date(2023, 7, 3)
@@ -281,32 +282,21 @@ def test_the_village_ledger_shows_who_has_not_paid_with_masked_ids(town):
         village_ledger(actor=town.sanhe_collector, village=town.dashan, benefit_year=2023)
 
 
-def test_paying_after_the_last_payment_day_is_refused_with_the_date_and_the_rule(town):
+def test_paying_after_the_last_payment_day_is_refused_with_the_date_and_the_rule(town, settings):
+    # 三江方案未写最迟缴费日：按同年度市级规则 2023-09-30（潼医保发〔2022〕36号 三）
     person = f.person(town.sanhe, name="迟缴")
+    settings.YIBAO_TODAY = "2023-10-01"
     with pytest.raises(ApplicationError) as error:
-        payment_record(
-            actor=town.sanhe_collector,
-            person=person,
-            policy_id="bishan-bicheng-2023",
-            tier=1,
-            amount=Decimal("960"),
-            channel="cash",
-            paid_at=f.aware(dt.date(2023, 10, 1)),
-        )
+        pay(town.sanhe_collector, person, "960")
     assert error.value.code == "after_last_payment_day"
     assert "迟缴" in error.value.message and "2023-09-30" in error.value.message
-    assert "璧城街道办发〔2022〕36号" in error.value.message
+    assert "潼医保发〔2022〕36号" in error.value.message
     assert not Enrollment.objects.exists() and not Payment.objects.exists()
 
 
-def test_paying_on_the_last_payment_day_is_accepted(town):
-    payment = payment_record(
-        actor=town.sanhe_collector,
-        person=f.person(town.sanhe),
-        policy_id="bishan-bicheng-2023",
-        tier=1,
-        amount=Decimal("960"),
-        channel="cash",
-        paid_at=f.aware(dt.date(2023, 9, 30)),
-    )
-    assert payment.enrollment.coverage_start is not None
+def test_paying_on_the_last_payment_day_is_accepted(town, settings):
+    settings.YIBAO_TODAY = "2023-09-30"
+    payment = pay(town.sanhe_collector, f.person(town.sanhe), "960")
+    # 3月1日后缴费满90日后享受（潼医保发〔2022〕36号 四（一））：9月30日缴费，当日不计入，
+    # 第90日为12月29日，12月30日起享受
+    assert payment.enrollment.coverage_start == dt.date(2023, 12, 30)

@@ -107,7 +107,7 @@ def test_a_household_with_one_bad_member_is_not_half_registered(town):
 def test_the_same_identity_from_the_same_batch_is_tagged_once(town):
     person = f.person(town.sanhe)
     first = identity_tag_add(
-        actor=town.sanhe_collector,
+        actor=town.office,
         person=person,
         category_key="低保对象",
         department="民政局",
@@ -116,7 +116,7 @@ def test_the_same_identity_from_the_same_batch_is_tagged_once(town):
         valid_from=dt.date(2022, 1, 1),
     )
     again = identity_tag_add(
-        actor=town.sanhe_collector,
+        actor=town.office,
         person=person,
         category_key="低保对象",
         department="民政局",
@@ -179,3 +179,44 @@ def test_a_collector_lists_only_the_people_of_their_villages(town):
     assert names == {mine.name, lives_here.name}
     assert person_list(actor=town.office).count() == 3
     assert person_list(actor=town.bureau).count() == 3
+
+
+def test_a_collector_may_not_mark_a_hardship_identity(town):
+    # 璧城街道办发〔2022〕36号 五（二）1: the township marks identities, not the village
+    person = f.person(town.sanhe)
+    with pytest.raises(ApplicationError) as error:
+        identity_tag_add(
+            actor=town.sanhe_collector, person=person, category_key="特困人员", department="民政局"
+        )
+    assert error.value.code == "office_required"
+    assert not IdentityTag.objects.exists()
+
+
+def test_a_category_unknown_to_the_townships_policy_is_refused_when_tagged(town):
+    person = f.person(town.sanhe, name="代码户")
+    with pytest.raises(ApplicationError) as error:
+        # 101 is Wanzhou's code (万州高峰办发〔2023〕35号 附件2), not a Sanjiang category
+        identity_tag_add(actor=town.office, person=person, category_key="101", department="民政局")
+    assert error.value.code == "unknown_identity"
+    assert "代码户" in error.value.message and "三江街道" in error.value.message
+    assert not IdentityTag.objects.exists()
+
+
+def test_an_office_ends_an_identity_tag_with_a_reason_and_a_collector_may_not(town):
+    from yibao.core.models import AuditLog
+    from yibao.registry.services import identity_tag_end
+
+    person = f.person(town.sanhe)
+    tag = identity_tag_add(
+        actor=town.office, person=person, category_key="低保对象", department="民政局"
+    )
+    with pytest.raises(ApplicationError) as error:
+        identity_tag_end(
+            actor=town.sanhe_collector, tag=tag, ended_on=dt.date(2022, 12, 31), reason="退出低保"
+        )
+    assert error.value.code == "office_required"
+    ended = identity_tag_end(
+        actor=town.office, tag=tag, ended_on=dt.date(2022, 12, 31), reason="退出低保"
+    )
+    assert ended.valid_to == dt.date(2022, 12, 31)
+    assert AuditLog.objects.get(action="identity_tag.end").after["reason"] == "退出低保"

@@ -59,6 +59,8 @@ def enrollment_change_tier(request: HttpRequest, enrollment_id: int, payload: Ti
     description=(
         "幂等：同一 Idempotency-Key 请求头或同一票据号（receipt_number）再次提交时，"
         "返回第一次的缴费记录（200），不会重复缴费；新缴费返回 201。"
+        "金额、资助与待遇享受期按服务器当日核定，客户端的 paid_at 不决定价格；"
+        "往日缴费由街道、区县经办以 backdate_reason 补录。"
     ),
 )
 def payment_record(
@@ -76,6 +78,7 @@ def payment_record(
         amount=payload.amount,
         channel=payload.channel,
         paid_at=payload.paid_at,
+        backdate_reason=payload.backdate_reason,
         receipt_number=payload.receipt_number,
         idempotency_key=idempotency_key,
         population=payload.population,

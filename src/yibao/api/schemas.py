@@ -236,7 +236,17 @@ class PaymentIn(Schema):
     tier: Tier
     amount: MoneyIn
     channel: Channel
-    paid_at: AwareDatetime | None = Field(None, description="缺省为当前时间")
+    paid_at: AwareDatetime | None = Field(
+        None,
+        description=(
+            "缴费时间，缺省为服务器当前时间。金额按服务器当日计价：当日的时间照录；"
+            "往日为补录，须填 backdate_reason，只限街道社保所、区医保局，"
+            "最多追溯 YIBAO_BACKDATE_DAYS 天（缺省31天）；晚于今天拒收"
+        ),
+    )
+    backdate_reason: Annotated[str, Field(max_length=200)] = Field(
+        "", description="补录往日缴费的原因（如停电期间的纸质票据、税务系统缴费名单）"
+    )
     receipt_number: Annotated[str, Field(max_length=64)] | None = None
     population: Population = "resident"
 

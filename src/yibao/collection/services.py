@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
@@ -37,6 +38,7 @@ from yibao.policy import (
     QuoteRefused,
     QuoteRequest,
     get_policy,
+    policies_for,
 )
 from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
@@ -47,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 QUERY_CHUNK = 500
+BACKDATE_DAYS = 31
+"""Default of ``settings.YIBAO_BACKDATE_DAYS``: how many days back an office may enter a payment."""
+OFFLINE_AT_VILLAGE = {"cash", "village_pos", "post_office"}
 TIER_NAMES = {1: "一档", 2: "二档"}
 T = TypeVar("T")
 
@@ -64,6 +69,7 @@ class PaymentItem:
     receipt_number: str | None = None
     idempotency_key: str | None = None
     population: str = Enrollment.Population.RESIDENT
+    backdate_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,94 @@ def _aware(value: dt.datetime | None) -> dt.datetime:
     if timezone.is_naive(value):
         raise ValueError("缴费时间须带时区")
     return value
+
+
+def backdate_days() -> int:
+    """How many days back an office may enter a payment (``YIBAO_BACKDATE_DAYS``, default 31)."""
+    return int(getattr(settings, "YIBAO_BACKDATE_DAYS", BACKDATE_DAYS))
+
+
+def _payment_moment(
+    value: dt.datetime | None, reason: str, *, now: dt.datetime, office: bool, person: Person
+) -> dt.datetime:
+    """The moment that prices a payment: the server's, or an office's back-dated entry.
+
+    A client's timestamp on the server's own date is kept as the receipt time (the price is
+    the day's). An earlier day is a back-dated entry (a paper receipt from an outage, the tax
+    system's list): a township or district office only, with a reason, at most
+    :func:`backdate_days` back. A later day is refused.
+    """
+    if value is None:
+        return now
+    moment = _aware(value)
+    day, today = timezone.localtime(moment).date(), timezone.localtime(now).date()
+    if day > today:
+        raise ApplicationError(
+            "paid_in_future",
+            f"{person.label}：缴费日期{day}晚于今天{today}，不能登记",
+            person=person.label,
+            paid_on=day.isoformat(),
+        )
+    if day == today:
+        return moment
+    if not office:
+        raise ApplicationError(
+            "backdate_office_only",
+            f"{person.label}：补录往日（{day}）缴费须由街道社保所或区医保局办理，"
+            "村（社区）只能登记当天的缴费",
+            person=person.label,
+            paid_on=day.isoformat(),
+        )
+    if not reason.strip():
+        raise ApplicationError(
+            "backdate_reason_required",
+            f"{person.label}：补录{day}的缴费须写明原因（如停电期间的纸质票据、税务系统缴费名单）",
+            person=person.label,
+            paid_on=day.isoformat(),
+        )
+    window = backdate_days()
+    if (today - day).days > window:
+        raise ApplicationError(
+            "backdate_too_old",
+            f"{person.label}：补录缴费最多追溯{window}天（YIBAO_BACKDATE_DAYS），{day}已超过",
+            person=person.label,
+            paid_on=day.isoformat(),
+            days=window,
+        )
+    return moment
+
+
+def policies_for_village(village: Any) -> list[str]:
+    """The ids of the shipped policies of ``village``'s own township (or its whole district)."""
+    township = village.township
+    return [engine.id for engine in policies_for(township.district.name, township.name)]
+
+
+def _require_own_policy(policy: Any, village: Any, person: Person) -> None:
+    """A person enrolls under their own township's policy only."""
+    if policy.id in policies_for_village(village):
+        return
+    where = policy.data.district + (policy.data.township or "")
+    raise ApplicationError(
+        "policy_not_for_township",
+        f"{person.label}在{village.township.name}{village.name}参保，不能按{where}的政策"
+        f"“{policy.name}”登记或缴费；须按本街道（镇）的政策办理",
+        person=person.label,
+        policy=policy.id,
+        township=village.township.name,
+    )
+
+
+def _refuse_offline_place(
+    policy: Any, *, channel: str, paid_on: dt.date, office: bool, person: Person
+) -> None:
+    refusal = policy.offline_payment_refusal(
+        paid_on=paid_on, channel=channel, at_village=not office
+    )
+    if refusal is not None:
+        raise ApplicationError(
+            "offline_place", f"{person.label}：{refusal}", person=person.label, channel=channel
+        )
 
 
 def _collector_of(actor: Any) -> Collector | None:
@@ -129,7 +223,9 @@ def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Pers
     for chunk in _chunks(ids):
         rows = (
             Person.objects.select_for_update(of=("self",))
-            .select_related("hukou_village", "residence_village")
+            .select_related(
+                "hukou_village__township__district", "residence_village__township__district"
+            )
             .filter(pk__in=chunk)
             .order_by("pk")
         )
@@ -294,10 +390,12 @@ def _new_enrollment(
     )
     if existing is not None:
         raise _already_enrolled(person, existing, scope)
+    village = _enrollment_village(person, scope)
+    _require_own_policy(policy, village, person)
     quote = _quote(person=person, policy=policy, tier=tier, population=population, on=on)
     enrollment = Enrollment(
         person=person,
-        village=_enrollment_village(person, scope),
+        village=village,
         benefit_year=policy.benefit_year,
         policy_id=policy.id,
     )
@@ -429,6 +527,7 @@ def payment_record(
     receipt_number: str | None = None,
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
+    backdate_reason: str = "",
 ) -> Payment:
     """Record what ``person`` paid for the policy's benefit year, enrolling them if needed.
 
@@ -440,6 +539,10 @@ def payment_record(
     was used for someone else or another amount). Refuses ``already_paid``,
     ``person_deceased``, ``employee_insured``, ``not_found`` (outside the scope), and the engine's refusals
     (``after_last_payment_day``, ``tier_not_applicable``, ...).
+
+    The server's date prices the payment: ``paid_at`` may only give the time of a payment
+    made today. An earlier day is a back-dated entry (``backdate_reason`` required, township
+    or district office only, at most :func:`backdate_days` back); a later day is refused.
 
     Not wrapped in one ``transaction.atomic`` on purpose: each attempt is atomic, and an
     attempt that loses a race on a unique constraint (or, on SQLite, times out waiting for
@@ -456,6 +559,7 @@ def payment_record(
         receipt_number=receipt_number,
         idempotency_key=idempotency_key,
         population=population,
+        backdate_reason=backdate_reason,
     ).payment
 
 
@@ -471,6 +575,7 @@ def payment_submit(
     receipt_number: str | None = None,
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
+    backdate_reason: str = "",
 ) -> PaymentResult:
     """:func:`payment_record`, telling whether this call recorded the payment.
 
@@ -487,6 +592,7 @@ def payment_submit(
         receipt_number=receipt_number,
         idempotency_key=idempotency_key,
         population=population,
+        backdate_reason=backdate_reason,
     )
     return _with_retries(lambda: _payments_record(actor=actor, items=[item], rows=False))[0]
 
@@ -534,6 +640,7 @@ class _Pending:
     quote: Quote
     payment: Payment
     before: dict[str, Any] | None = None
+    backdate_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,13 +736,24 @@ def _payments_record(
         return _in_row(error, row) if rows else error
 
     checked: list[_Checked] = []
+    now = clock.now()
+    collector = _collector_of(actor)
+    office = getattr(actor, "is_superuser", False) or (
+        collector is not None and collector.role != Collector.Role.COLLECTOR
+    )
     for row, item in enumerate(items, start=1):
         try:
             checked.append(
                 _Checked(
                     person_id=item.person.pk,
                     amount=_money(item.amount, what="缴费金额"),
-                    paid_at=_aware(item.paid_at),
+                    paid_at=_payment_moment(
+                        item.paid_at,
+                        item.backdate_reason,
+                        now=now,
+                        office=office,
+                        person=item.person,
+                    ),
                     receipt_number=(item.receipt_number or "").strip() or None,
                     idempotency_key=(item.idempotency_key or "").strip() or None,
                 )
@@ -681,7 +799,6 @@ def _payments_record(
             .annotate(n=Count("id"))
         )
         reversals.update((c["enrollment_id"], c["n"]) for c in counts)
-    collector = _collector_of(actor)
     user = _user(actor)
 
     # Each row's outcome: a payment recorded before (replayed), or one this batch writes;
@@ -729,6 +846,7 @@ def _payments_record(
                 tags=tags[person.pk],
                 scope=scope,
                 paid_here=paid_here,
+                office=office,
             )
         except ApplicationError as error:
             raise refuse(error, row) from None
@@ -763,6 +881,7 @@ def _payment_checked(
     tags: list[IdentityTag],
     scope: Scope,
     paid_here: dict[tuple[int, int], _Pending],
+    office: bool,
 ) -> _Pending:
     """Every rule of :func:`payment_record` for one item, against what the batch read."""
     if item.channel not in Payment.Channel.values:
@@ -795,6 +914,9 @@ def _payment_checked(
         )
     else:
         _refuse_if_other(person, year, other)
+    _refuse_offline_place(
+        policy, channel=item.channel, paid_on=paid_on, office=office, person=person
+    )
     quote = _quote(
         person=person,
         policy=policy,
@@ -805,9 +927,11 @@ def _payment_checked(
     )
     new_enrollment = enrollment is None
     if enrollment is None:
+        village = _enrollment_village(person, scope)
+        _require_own_policy(policy, village, person)
         enrollment = Enrollment(
             person=person,
-            village=_enrollment_village(person, scope),
+            village=village,
             benefit_year=year,
             policy_id=policy.id,
         )
@@ -838,6 +962,7 @@ def _payment_checked(
         new_enrollment=new_enrollment,
         quote=quote,
         payment=payment,
+        backdate_reason=item.backdate_reason.strip() if paid_on < clock.today() else "",
     )
 
 
@@ -891,12 +1016,15 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
                 after=snapshot(pending.enrollment),
             )
         )
+        after = snapshot(pending.payment)
+        if pending.backdate_reason:
+            after["backdate_reason"] = pending.backdate_reason
         entries.append(
             audit_entry(
                 actor=actor,
-                action="payment.record",
+                action="payment.backdate" if pending.backdate_reason else "payment.record",
                 instance=pending.payment,
-                after=snapshot(pending.payment),
+                after=after,
             )
         )
     audit_bulk(entries)

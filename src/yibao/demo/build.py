@@ -20,9 +20,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from yibao.collection import services as collection
 from yibao.collection.models import Collector, Payment
+from yibao.core import clock
 from yibao.core.audit import audit_record
 from yibao.registry import services as registry
 from yibao.registry.models import District, Person, Township, Village
@@ -243,27 +245,33 @@ def _pay(
     persons: dict[str, Person],
     users: dict[str, Any],
 ) -> list[tuple[PaymentPlan, Payment]]:
-    """Record ``payment_plans`` in one batch per collector (the actor of a batch)."""
-    by_actor: dict[str, list[PaymentPlan]] = {}
+    """Record ``payment_plans`` in one batch per collector (the actor) and day.
+
+    The server prices a payment on its own date, so each day's batch is recorded with the
+    clock standing at that day's last payment, as the server did on the day.
+    """
+    by_actor_day: dict[tuple[str, dt.date], list[PaymentPlan]] = {}
     for payment_plan in payment_plans:
-        by_actor.setdefault(payment_plan.actor, []).append(payment_plan)
+        key = (payment_plan.actor, timezone.localtime(payment_plan.paid_at).date())
+        by_actor_day.setdefault(key, []).append(payment_plan)
     recorded: dict[int, Payment] = {}
-    for actor, plans in by_actor.items():
-        payments = collection.payment_record_many(
-            actor=users[actor],
-            items=[
-                collection.PaymentItem(
-                    person=persons[p.person.id_number],
-                    policy_id=plan.policy_id,
-                    tier=p.tier,
-                    amount=p.amount,
-                    channel=p.channel,
-                    paid_at=p.paid_at,
-                    receipt_number=p.receipt,
-                )
-                for p in plans
-            ],
-        )
+    for (actor, _day), plans in by_actor_day.items():
+        with clock.frozen(max(p.paid_at for p in plans)):
+            payments = collection.payment_record_many(
+                actor=users[actor],
+                items=[
+                    collection.PaymentItem(
+                        person=persons[p.person.id_number],
+                        policy_id=plan.policy_id,
+                        tier=p.tier,
+                        amount=p.amount,
+                        channel=p.channel,
+                        paid_at=p.paid_at,
+                        receipt_number=p.receipt,
+                    )
+                    for p in plans
+                ],
+            )
         recorded.update((id(p), payment) for p, payment in zip(plans, payments, strict=True))
     return [(p, recorded[id(p)]) for p in payment_plans]
 

@@ -5,11 +5,19 @@ Pure Python: nothing here imports the web framework (``tests/policy`` proves it)
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from .assessment import AssessmentResult, assess
 from .checks import policy_findings
-from .engine import IdentityClaim, IdentityRef, Quote, QuoteRequest, compute_quote
+from .engine import (
+    IdentityClaim,
+    IdentityRef,
+    Quote,
+    QuoteRequest,
+    compute_quote,
+    offline_payment_refusal,
+)
 from .errors import PolicyError, PolicyFileError, QuoteRefused, RuleMissing
 from .loader import load_policy, policy_ids
 from .model import Policy
@@ -30,6 +38,7 @@ __all__ = [
     "RuleMissing",
     "get_policy",
     "list_policies",
+    "policies_for",
 ]
 
 CACHE_LIMIT = 500_000
@@ -82,6 +91,14 @@ class PolicyEngine:
     def findings(self) -> list[Finding]:
         return policy_findings(self.data)
 
+    def offline_payment_refusal(
+        self, *, paid_on: date, channel: str, at_village: bool
+    ) -> str | None:
+        """Why an offline payment taken at the village is refused (the policy's place rule)."""
+        return offline_payment_refusal(
+            self.data, paid_on=paid_on, channel=channel, at_village=at_village
+        )
+
 
 _ENGINES: dict[str, PolicyEngine] = {}
 
@@ -96,3 +113,12 @@ def get_policy(policy_id: str) -> PolicyEngine:
 
 def list_policies() -> list[PolicyEngine]:
     return [get_policy(policy_id) for policy_id in policy_ids()]
+
+
+def policies_for(district: str, township: str) -> list[PolicyEngine]:
+    """The shipped policies of a township: its own, and its district's as a whole."""
+    return [
+        engine
+        for engine in list_policies()
+        if engine.data.district == district and engine.data.township in (None, township)
+    ]

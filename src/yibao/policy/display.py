@@ -78,6 +78,11 @@ def render(policy: Policy) -> str:
     if c.extended_last_day:
         e = c.extended_last_day
         out.append(f"延长缴费日：{e.until}，适用于{'、'.join(e.identities)}（{e.cite}）")
+    if policy.offline_payment:
+        o = policy.offline_payment
+        out.append(
+            f"线下缴费地点：{o.village_until}前在村（社区）或邮政代缴，其后在街道社保所（{o.cite}）"
+        )
     out.append("\n待遇享受期：")
     if policy.coverage.missing:
         out.append(f"  {policy.coverage.missing}")

@@ -573,3 +573,21 @@ def _coverage(
             code="coverage_after_year_end",
         )
     return start, dec31
+
+
+def offline_payment_refusal(
+    policy: Policy, *, paid_on: date, channel: str, at_village: bool
+) -> str | None:
+    """Why an offline payment taken at the village on ``paid_on`` is refused, or ``None``.
+
+    ``at_village``: taken by a village collector rather than at the township office.
+    """
+    rule = policy.offline_payment
+    if rule is None or not at_village or channel not in rule.channels:
+        return None
+    if paid_on <= rule.village_until:
+        return None
+    return (
+        f"{paid_on}已过集中参保期（至{rule.village_until}），线下缴费须到街道社保所办理，"
+        f"村（社区）不再收取（{rule.cite}）"
+    )

@@ -109,6 +109,15 @@ class CityRule(Model):
     note: str = ""
 
 
+class OfflinePayment(Model):
+    """Where money is taken offline: at the village during the collection period, afterwards
+    only at the township office (社保所). ``channels`` are the ledger's offline channels."""
+
+    channels: list[str] = Field(min_length=1)
+    village_until: date
+    cite: str = Field(min_length=1)
+
+
 class PublishedPersonalStands(Model):
     """A published personal amount whose window runs past 1 July stands: no surcharge on top."""
 
@@ -403,6 +412,7 @@ class Policy(Model):
     city_rules: list[CityRule] = Field(default_factory=list)
     findings: list[StatedFinding] = Field(default_factory=list)
     published_personal_stands: PublishedPersonalStands | None = None
+    offline_payment: OfflinePayment | None = None
     collection: Collection
     coverage: Coverage
     identities: list[Identity] = Field(default_factory=list)

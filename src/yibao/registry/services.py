@@ -19,6 +19,8 @@ from yibao.core import clock
 from yibao.core.access import require_person, require_village, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
 from yibao.core.errors import ApplicationError
+from yibao.intake.roles import require_office
+from yibao.policy import policies_for
 
 from .checks import person_fields_check
 from .idnumbers import normalise
@@ -337,16 +339,21 @@ def identity_tag_add(
 ) -> IdentityTag:
     """Tag ``person`` with a hardship identity from a department's list.
 
-    ``category_key`` is the policy's code or printed name (``101``, ``低保对象``). The same
+    ``category_key`` is the policy's code or printed name (``101``, ``低保对象``); a category
+    that no policy of the person's township knows is refused (``unknown_identity``). Only a
+    township or district office marks identities (璧城街道办发〔2022〕36号 五（二）1 gives the
+    marking to the township); a village collector is refused (``office_only``). The same
     category from the same batch is returned, not added twice, so re-importing a list is
     harmless.
     """
     require_person(actor, person, write=True)
+    require_office(actor, f"为{person.label}添加身份标识")
     key = (category_key or "").strip()
     if not key:
         raise ApplicationError(
             "identity_required", f"{person.label}：未填写身份类别", person=person.label
         )
+    identity_category_check(person, key)
     if not (department or "").strip():
         raise ApplicationError(
             "department_required",
@@ -376,6 +383,67 @@ def identity_tag_add(
         certified_on=certified_on,
     )
     audit_record(actor=actor, action="identity_tag.add", instance=tag, after=snapshot(tag))
+    return tag
+
+
+def identity_category_check(person: Person, key: str) -> None:
+    """Refuse ``unknown_identity`` unless a policy of the person's township knows ``key``."""
+    villages = [person.hukou_village, person.residence_village]
+    engines = {
+        engine.id: engine
+        for village in villages
+        if village is not None
+        for engine in policies_for(village.township.district.name, village.township.name)
+    }
+    if any(engine.data.identity(key) is not None for engine in engines.values()):
+        return
+    township = person.hukou_village.township.name
+    if not engines:
+        raise ApplicationError(
+            "no_policy",
+            f"{person.label}：{township}没有收录的政策文件，无法核对身份类别“{key}”",
+            person=person.label,
+            identity=key,
+        )
+    names = "、".join(f"“{engine.name}”" for engine in engines.values())
+    raise ApplicationError(
+        "unknown_identity",
+        f"{person.label}：{township}的政策（{names}）没有身份类别“{key}”，请使用文件所列代码或名称",
+        person=person.label,
+        identity=key,
+    )
+
+
+@transaction.atomic
+def identity_tag_end(
+    *, actor: Any, tag: IdentityTag, ended_on: dt.date, reason: str
+) -> IdentityTag:
+    """End an identity tag on ``ended_on`` (its last valid day); township or district office only."""
+    person = tag.person
+    require_person(actor, person, write=True)
+    require_office(actor, f"结束{person.label}的身份标识")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "reason_required", f"{person.label}：结束身份标识须填写原因", person=person.label
+        )
+    tag = IdentityTag.objects.select_for_update().get(pk=tag.pk)
+    if tag.valid_from is not None and ended_on < tag.valid_from:
+        raise ApplicationError(
+            "invalid_window",
+            f"{person.label}：身份“{tag.category_key}”的结束日{ended_on}早于有效期起{tag.valid_from}",
+            person=person.label,
+        )
+    before = snapshot(tag)
+    tag.valid_to = ended_on
+    tag.save(update_fields=["valid_to"])
+    audit_record(
+        actor=actor,
+        action="identity_tag.end",
+        instance=tag,
+        before=before,
+        after={**snapshot(tag), "reason": reason},
+    )
     return tag
 
 
