@@ -739,7 +739,8 @@ def _payments_record(
     now = clock.now()
     collector = _collector_of(actor)
     office = getattr(actor, "is_superuser", False) or (
-        collector is not None and collector.role != Collector.Role.COLLECTOR
+        collector is not None
+        and collector.role in (Collector.Role.TOWNSHIP, Collector.Role.DISTRICT)
     )
     for row, item in enumerate(items, start=1):
         try:

@@ -342,7 +342,7 @@ def identity_tag_add(
     ``category_key`` is the policy's code or printed name (``101``, ``低保对象``); a category
     that no policy of the person's township knows is refused (``unknown_identity``). Only a
     township or district office marks identities (璧城街道办发〔2022〕36号 五（二）1 gives the
-    marking to the township); a village collector is refused (``office_only``). The same
+    marking to the township); a village collector is refused (``office_required``). The same
     category from the same batch is returned, not added twice, so re-importing a list is
     harmless.
     """
