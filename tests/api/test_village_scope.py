@@ -45,6 +45,9 @@ UNSCOPED = {
     ("GET", f"{API}/identity-lists/{{list_id}}"): "township lists (tests/intake/test_lists_api.py)",
     ("POST", f"{API}/identity-lists/{{list_id}}/confirm"): "township (test_lists_api.py)",
     ("POST", f"{API}/identity-lists/{{list_id}}/discard"): "township (test_lists_api.py)",
+    ("POST", f"{API}/person-lists"): "township offices only (tests/intake/test_lists_api.py)",
+    ("GET", f"{API}/anomalies"): "offices, their own area only (tests/intake/test_lists_api.py)",
+    ("GET", f"{API}/payer-patterns"): "offices, their own area (tests/intake/test_lists_api.py)",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

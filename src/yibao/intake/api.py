@@ -12,7 +12,7 @@ from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.registry.models import Township
 
-from . import areas, selectors, services, worklists
+from . import areas, people, selectors, services, worklists
 from .uploads import uploaded_path
 from .worklists import worklist_policy
 
@@ -266,3 +266,99 @@ def village_worklist(
             for r in rows
         ],
     }
+
+
+# --- death, employee and university lists; anomalies -------------------------------------
+
+
+class PersonListEntryOut(Schema):
+    row: int
+    id_number: str
+    name: str
+    outcome: str
+    detail: str
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class PersonListOut(Schema):
+    id: int
+    kind: Literal["death", "employee", "university"]
+    benefit_year: int
+    source: str
+    counts: dict[str, int]
+    entries: list[PersonListEntryOut]
+
+
+class AnomalyOut(Schema):
+    kind: str
+    title: str
+    person_id: int
+    name: str
+    id_number: str
+    village: str
+    detail: str
+
+
+class PayerPatternOut(Schema):
+    phone: str
+    households: int
+    subsidised: int
+    names: list[str]
+
+
+@router.post(
+    "/person-lists",
+    response={201: PersonListOut},
+    summary="导入死亡、职工医保或在校大学生名单，标记人员",
+)
+def person_list_upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    kind: Form[Literal["death", "employee", "university"]],
+    benefit_year: Form[int],
+) -> Any:
+    with uploaded_path(file) as path:
+        imported = people.person_list_import(
+            actor=request.auth, path=path, kind=kind, benefit_year=benefit_year
+        )
+    return Status(201, imported)
+
+
+@router.get(
+    "/anomalies", response=list[AnomalyOut], summary="异常名单：死亡后缴费、已在别处参保仍缴费"
+)
+def anomalies(request: HttpRequest, benefit_year: int) -> Any:
+    return [
+        {
+            "kind": a.kind,
+            "title": people.ANOMALY_KINDS[a.kind],
+            "person_id": a.person.pk,
+            "name": a.person.name,
+            "id_number": a.person.masked_id_number,
+            "village": a.person.hukou_village.name,
+            "detail": a.detail,
+        }
+        for a in people.anomaly_list(actor=request.auth, benefit_year=benefit_year)
+    ]
+
+
+@router.get(
+    "/payer-patterns",
+    response=list[PayerPatternOut],
+    summary="同一电话为多户缴费（垫资参保线索，待核）",
+)
+def payer_patterns(request: HttpRequest, benefit_year: int, min_households: int = 3) -> Any:
+    return [
+        {
+            "phone": p.phone,
+            "households": p.households,
+            "subsidised": p.subsidised,
+            "names": [person.name for person in p.persons],
+        }
+        for p in people.payer_patterns(
+            actor=request.auth, benefit_year=benefit_year, min_households=min_households
+        )
+    ]

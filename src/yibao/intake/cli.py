@@ -216,6 +216,51 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def cmd_people_import(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        from .models import PersonListEntry
+        from .people import person_list_import
+
+        imported = person_list_import(
+            actor=actor,
+            path=args.file,
+            kind=args.kind,
+            benefit_year=args.year,
+            township=_township(actor, args.township),
+            progress=None if args.quiet else progress_bar,
+        )
+        labels = dict(PersonListEntry.Outcome.choices)
+        counts = "，".join(f"{labels[k]}{n}" for k, n in imported.counts.items())
+        lines = [
+            f"{e.row}\t{e.name}\t{labels[e.outcome]}\t{e.detail}"
+            for e in imported.entries.exclude(outcome="applied")
+        ]
+        return "\n".join([f"{imported}：{counts}", *lines])
+
+    return _run(args, work)
+
+
+def cmd_anomalies(args: argparse.Namespace) -> int:
+    def work(actor: Any) -> Any:
+        from .people import ANOMALY_KINDS, anomaly_list, payer_patterns
+
+        lines = [
+            f"{ANOMALY_KINDS[a.kind]}\t{a.person.hukou_village.name}\t{a.person.label}\t{a.detail}"
+            for a in anomaly_list(actor=actor, benefit_year=args.year)
+        ]
+        for pattern in payer_patterns(
+            actor=actor, benefit_year=args.year, min_households=args.min_households
+        ):
+            people = "、".join(p.name for p in pattern.persons)
+            lines.append(
+                f"同一电话代缴\t{pattern.phone}\t{pattern.households}户{len(pattern.persons)}人"
+                f"（其中资助{pattern.subsidised}人）\t{people}"
+            )
+        return "\n".join(lines) or "没有异常"
+
+    return _run(args, work)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``areas`` to the ``yibao`` command's subparsers."""
     user_help = "操作人用户名（默认取环境变量 YIBAO_USER）"
@@ -299,3 +344,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", help="导出为 .xlsx 文件")
     p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
     p.set_defaults(func=cmd_worklist)
+
+    people = lists.add_parser(
+        "people", help="死亡、职工医保、在校大学生名单：标记人员，不再列入动员名单"
+    )
+    people.add_argument("kind", choices=["death", "employee", "university"])
+    people.add_argument("file")
+    people.add_argument("--year", type=int, required=True, help="待遇年度，如 2023")
+    people.add_argument("--township", help="街道（镇）名称或区划代码（区医保局须指定）")
+    people.add_argument("--quiet", action="store_true", help="不显示进度条")
+    people.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    people.set_defaults(func=cmd_people_import)
+
+    p = subparsers.add_parser(
+        "anomalies", help="异常名单：死亡后缴费、已在别处参保仍缴费；同一电话代缴多户（待核）"
+    )
+    p.add_argument("--year", type=int, required=True, help="待遇年度，如 2023")
+    p.add_argument("--min-households", type=int, default=3, help="同一电话至少涉及几户")
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help=user_help)
+    p.set_defaults(func=cmd_anomalies)

@@ -129,3 +129,68 @@ class IdentityListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.category_key} {self.get_change_display()}"
+
+
+class PersonList(models.Model):
+    """A list of facts about people from an authority: deaths (公安、民政), employee insurance
+    (职工医保), university students (高校) for a benefit year."""
+
+    class Kind(models.TextChoices):
+        DEATH = "death", "死亡名单"
+        EMPLOYEE = "employee", "职工医保参保名单"
+        UNIVERSITY = "university", "在校大学生名单"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    township = models.ForeignKey(
+        "registry.Township", verbose_name="街道（镇）", on_delete=models.PROTECT, related_name="+"
+    )
+    benefit_year = models.PositiveSmallIntegerField("年度")
+    source = models.CharField("来源文件", max_length=200)
+    counts = models.JSONField("各类结果人数", default=dict)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "部门人员名单"
+        verbose_name_plural = "部门人员名单"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.benefit_year} {self.source}"
+
+
+class PersonListEntry(models.Model):
+    """One row of a :class:`PersonList` and what it did."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "已标记"
+        ALREADY = "already", "此前已标记"
+        UNKNOWN_PERSON = "unknown_person", "系统中无此人"
+        INVALID = "invalid", "有误"
+
+    person_list = models.ForeignKey(
+        PersonList, verbose_name="名单", on_delete=models.CASCADE, related_name="entries"
+    )
+    row = models.PositiveIntegerField("行号")
+    id_number = models.CharField("证件号码", max_length=32)
+    name = models.CharField("姓名", max_length=64, blank=True)
+    person = models.ForeignKey(
+        "registry.Person",
+        verbose_name="参保人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outcome = models.CharField("结果", max_length=16, choices=Outcome.choices)
+    detail = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "人员名单条目"
+        verbose_name_plural = "人员名单条目"
+        ordering = ["person_list_id", "row"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.get_outcome_display()}"
