@@ -343,12 +343,16 @@ def village_progress(
 
     people = should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids)
     registered = _count_by(people, "hukou_village")
-    hardship_people = people.filter(Exists(hardship_tags(on=tag_day).filter(person=OuterRef("pk"))))
+    # IN (subquery) rather than a correlated EXISTS: PostgreSQL hashes the subquery once,
+    # where a correlated plan on tables without statistics (a fresh import, a test
+    # transaction) re-scans the payments for every person (minutes on a small township).
+    hardship_people = people.filter(pk__in=hardship_tags(on=tag_day).values("person_id"))
     hardship = _count_by(hardship_people, "hukou_village")
-    paid_person = live_payments(until=until).filter(
-        enrollment__person=OuterRef("pk"), enrollment__benefit_year=year
+    paid_people = live_payments(until=until).filter(enrollment__benefit_year=year)
+    hardship_paid = _count_by(
+        hardship_people.filter(pk__in=paid_people.values("enrollment__person_id")),
+        "hukou_village",
     )
-    hardship_paid = _count_by(hardship_people.filter(Exists(paid_person)), "hukou_village")
 
     enrollments = Enrollment.objects.filter(benefit_year=year, village__in=ids)
     if on is not None:
