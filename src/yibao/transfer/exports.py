@@ -3,7 +3,8 @@
 One row per person of :func:`yibao.collection.selectors.village_ledger` (which checks the
 actor's village scope), with the receipt number and reversal state of their payments; a
 title row with district, township, village and year; a totals row. Money is written as
-numbers with the ``0.00`` format, times in Asia/Shanghai, ID numbers masked.
+numbers with the ``0.00`` format, times in Asia/Shanghai, ID numbers masked; text cells are
+always text, so ``=1+1`` in a note is not a formula (:func:`~yibao.transfer.workbook.write_row`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from yibao.core.models import AuditLog
 from yibao.registry.models import Village
 
 from .imports import village_resolve
+from .workbook import write_row
 
 ZERO = Decimal("0")
 MONEY_FORMAT = "0.00"
@@ -178,21 +180,22 @@ def ledger_export(
     sheet.title = f"{village.name}台账"[:31]
     width = len(COLUMNS)
     title = f"{district.name}{township.name}{village.name} {benefit_year}年度城乡居民基本医疗保险参保缴费台账"
-    sheet.append([title])
+    write_row(sheet, [title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
     exported_at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     who = getattr(actor, "username", "") or "system"
-    sheet.append(
+    write_row(
+        sheet,
         [
             f"街道（镇）：{township.name}　村（社区）：{village.name}　待遇年度：{benefit_year}"
             f"　业务日期：{clock.today().isoformat()}　导出：{who} {exported_at}"
             "　公民身份号码已脱敏"
-        ]
+        ],
     )
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    sheet.append([header for header, _, _ in COLUMNS])
+    write_row(sheet, [header for header, _, _ in COLUMNS])
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     thin = Side(style="thin", color="999999")
     for cell in sheet[3]:
@@ -205,14 +208,15 @@ def ledger_export(
     counts = {PAID: 0, ZERO_DECLARATION: 0, UNPAID: 0, REVERSED: 0}
     for number, row in enumerate(ledger, start=1):
         line = _line(number, row, settlements.get(row.person_id))
-        sheet.append(line)
+        write_row(sheet, line)  # free text (names, receipt numbers, notes) stays text
         for index, (header, _, _) in enumerate(COLUMNS):
             if header in totals and line[index] is not None:
                 totals[header] += line[index]
         counts[line[-2]] += 1
     first_data, last_data = 4, 3 + len(ledger)
     status_text = "　".join(f"{k}{v}人" for k, v in counts.items())
-    sheet.append(
+    write_row(
+        sheet,
         [
             "合计",
             "",
@@ -222,7 +226,7 @@ def ledger_export(
             *[""] * 5,
             status_text,
             "",
-        ]
+        ],
     )
     total_row = last_data + 1
     for cell in sheet[total_row]:

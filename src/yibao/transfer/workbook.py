@@ -25,6 +25,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def write_row(sheet: Any, values: Sequence[Any]) -> None:
+    """Append ``values`` to ``sheet``: text without control characters, and always a string
+    cell (openpyxl would otherwise store text beginning with ``=`` as a formula)."""
+    sheet.append([_clean(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = TYPE_STRING  # never a formula, whatever it begins with
+
+
 def table_workbook(
     *, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], heading: str = ""
 ) -> bytes:
@@ -39,10 +48,7 @@ def table_workbook(
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_clean(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = TYPE_STRING  # never a formula, whatever it begins with
+        write_row(sheet, row)
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(header) * 2 + 4)
     buffer = io.BytesIO()
