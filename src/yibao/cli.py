@@ -31,6 +31,7 @@ LEDGER_COMMANDS = (
     "yibao.serving.cli",
     "yibao.collection.cli",
     "yibao.intake.cli",
+    "yibao.funds.cli",
     "yibao.core.cli",
 )
 

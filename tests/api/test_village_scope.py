@@ -37,6 +37,16 @@ UNSCOPED = {
     ("GET", f"{API}/divisions"): "official statistical division codes, public data",
     ("POST", f"{API}/divisions/load"): "district office only (tests/intake/test_areas_api.py)",
     ("POST", f"{API}/townships/setup"): "district office only (tests/intake/test_areas_api.py)",
+    ("GET", f"{API}/cash/limits"): "the limits of the caller's own township",
+    ("PUT", f"{API}/cash/limits"): "an office sets its own township's (tests/funds/test_api.py)",
+    ("GET", f"{API}/cash/status"): "the caller and collectors of their villages",
+    ("GET", f"{API}/daily-closes"): "closed days of the caller's collectors only",
+    ("POST", f"{API}/collectors/{{collector_id}}/days/{{day}}/close"): (
+        "only the collector closes their own day (tests/funds/test_api.py)"
+    ),
+    ("POST", f"{API}/daily-closes/{{close_id}}/acknowledgement"): (
+        "township office only, its collectors (tests/funds/test_api.py)"
+    ),
     (
         "GET",
         f"{API}/identity-lists",
@@ -74,7 +84,11 @@ def sanhe_records(town):
     )
     newcomer = f.person(town.sanhe, name="孙三")
     return SimpleNamespace(
-        person=enrolled, enrollment=enrollment, payment=payment, newcomer=newcomer
+        person=enrolled,
+        enrollment=enrollment,
+        payment=payment,
+        newcomer=newcomer,
+        collector=collector.collector,
     )
 
 
@@ -90,6 +104,8 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
         "payment_id": records.payment.pk,
         "village_id": town.sanhe.pk,
         "kind": "hardship",
+        "collector_id": records.collector.pk,
+        "day": f.CAMPAIGN_DAY.isoformat(),
     }
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
     bodies = {
@@ -119,6 +135,11 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
             "channel": "wechat",
         },
         ("POST", f"{API}/payments/{{payment_id}}/reversal"): {"reason": "核对"},
+        ("POST", f"{API}/collectors/{{collector_id}}/remittances"): {
+            "amount": "100.00",
+            "bank": "农商行",
+            "slip_number": "JK-probe",
+        },
         ("GET", f"{API}/villages/{{village_id}}/unpaid"): None,
         ("POST", f"{API}/persons/{{person_id}}/contacts"): {"outcome": "away"},
     }
@@ -178,6 +199,7 @@ def test_another_village_s_record_answers_as_one_that_does_not_exist(
         enrollment=_ghost(999_992),
         payment=_ghost(999_993),
         newcomer=_ghost(999_994),
+        collector=_ghost(999_995),
     )
     ghost_url, ghost_body = probe(method, path, nowhere, ghosts)
     refused, absent = (

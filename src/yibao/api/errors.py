@@ -20,7 +20,14 @@ from yibao.policy import PolicyError
 # A record outside the actor's scope is answered as not found (yibao.core.access); these
 # refuse what the caller may see but not do.
 FORBIDDEN = frozenset(
-    {"out_of_scope", "read_only", "office_required", "id_number_forbidden", "backdate_office_only"}
+    {
+        "out_of_scope",
+        "read_only",
+        "office_required",
+        "id_number_forbidden",
+        "backdate_office_only",
+        "collector_only",
+    }
 )
 NOT_FOUND = frozenset({"not_found"})
 # The request is well-formed, but the ledger already holds something that contradicts it.
@@ -30,6 +37,7 @@ CONFLICT = frozenset(
         "already_enrolled",
         "already_paid",
         "already_reversed",
+        "day_closed",
         "enrollment_paid",
         "household_exists",
         "idempotency_key_reused",

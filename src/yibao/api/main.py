@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from yibao.funds import api as funds_api
 from yibao.intake import api as intake_api
 
 from . import collection, errors, outreach, progress, quotes, registry
@@ -33,3 +34,4 @@ api.add_router("", quotes.router)
 api.add_router("", outreach.router)
 api.add_router("", progress.router)
 api.add_router("", intake_api.router)
+api.add_router("", funds_api.router)

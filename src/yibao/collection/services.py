@@ -31,6 +31,7 @@ from yibao.core import clock
 from yibao.core.access import Scope, not_found, require_collector, require_person, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
+from yibao.funds.services import refuse_closed_days
 from yibao.policy import (
     IdentityClaim,
     PolicyError,
@@ -969,6 +970,7 @@ def _payment_checked(
 
 def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
     """Insert the batch's new enrollments and payments, mark the enrollments paid, audit."""
+    refuse_closed_days(((p.payment.collector_id, p.payment.paid_at) for p in pendings), what="缴费")
     new = [p for p in pendings if p.new_enrollment]
     Enrollment.objects.bulk_create([p.enrollment for p in new], batch_size=500)
     created = {id(p): snapshot(p.enrollment) for p in new}
@@ -1055,6 +1057,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str) -> Payment:
     if Payment.objects.filter(reverses=original).exists():
         raise _already_reversed(person, original)
     _refuse_if_cash_remitted(person, original)
+    refuse_closed_days([(original.collector_id, clock.now())], what="冲正")
     reversal = Payment(
         enrollment=original.enrollment,
         amount=-original.amount,
@@ -1162,6 +1165,8 @@ def remittance_record(
                 f"解缴凭证号{slip_number}已用于另一笔解缴，不能重复使用",
                 slip_number=slip_number,
             )
+    remitted_at = _aware(remitted_at)
+    refuse_closed_days([(collector.pk, remitted_at)], what="解缴")
     held = cash_on_hand(collector)
     if amount > held:
         raise ApplicationError(
@@ -1174,7 +1179,7 @@ def remittance_record(
     remittance = Remittance.objects.create(
         collector=collector,
         amount=amount,
-        remitted_at=_aware(remitted_at),
+        remitted_at=remitted_at,
         bank=bank,
         slip_number=slip_number,
         note=note,

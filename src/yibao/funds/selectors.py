@@ -8,16 +8,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from yibao.collection.models import Collector, Payment, Remittance
-from yibao.collection.selectors import CollectorCash, collector_cash
+from yibao.collection.selectors import (
+    CollectorCash,
+    cash_entries,
+    collector_cash,
+    collectors_in_scope,
+)
 from yibao.core import clock
-from yibao.core.access import scope_of
+from yibao.core.access import not_found, scope_of
 from yibao.registry.models import Township, Village
 
-from .models import DEFAULT_LIMIT_AMOUNT, DEFAULT_LIMIT_DAYS, CashLimit
+from .models import DEFAULT_LIMIT_AMOUNT, DEFAULT_LIMIT_DAYS, CashLimit, DailyClose
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +179,107 @@ def cash_warning(*, actor: Any, adding: Decimal = Decimal(0)) -> str:
     if not parts:
         return ""
     return "；".join(parts) + "。收现金前请先解缴入库（双限报解）。"
+
+
+# --- daily close (日结) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """One collector's day: what came in and went out, and the cash held at its end."""
+
+    collector_id: int
+    name: str
+    day: dt.date
+    held_opening: Decimal  # held at the end of the day before
+    cash_count: int  # cash payments (zero declarations not counted)
+    cash_taken: Decimal
+    zero_declarations: int  # zero declarations recorded, any channel
+    reversal_count: int  # reversals dated this day of the collector's payments, any channel
+    reversed_cash: Decimal  # cash handed back by those reversals (positive)
+    remitted: Decimal
+    held: Decimal  # held at the end of the day
+
+    @property
+    def balances(self) -> bool:
+        """Opening + taken - handed back - remitted = held at close."""
+        return self.held_opening + self.cash_taken - self.reversed_cash - self.remitted == self.held
+
+
+def day_figures(*, actor: Any, collector: Collector, day: dt.date) -> DayFigures:
+    """``collector``'s figures for ``day`` (Asia/Shanghai), read from payments and remittances."""
+    scope_of(actor).require_collector(collector)
+    start, end = _day_range(day)
+    entries = Payment.objects.filter(collector=collector, paid_at__gte=start, paid_at__lt=end)
+    cash = Payment.Channel.CASH
+    sums = entries.aggregate(
+        cash_count=Count("pk", filter=Q(channel=cash, reverses__isnull=True, amount__gt=0)),
+        cash_taken=Sum("amount", filter=Q(channel=cash, reverses__isnull=True)),
+        zero=Count("pk", filter=Q(reverses__isnull=True, amount=0)),
+        reversals=Count("pk", filter=Q(reverses__isnull=False)),
+        reversed_cash=Sum("amount", filter=Q(channel=cash, reverses__isnull=False)),
+    )
+    remitted = Remittance.objects.filter(
+        collector=collector, remitted_at__gte=start, remitted_at__lt=end
+    ).aggregate(s=Sum("amount"))["s"]
+    held = _held_at(collector, end)
+    return DayFigures(
+        collector_id=collector.pk,
+        name=collector.user.get_full_name() or collector.user.get_username(),
+        day=day,
+        held_opening=_held_at(collector, start),
+        cash_count=sums["cash_count"],
+        cash_taken=_cents(sums["cash_taken"]),
+        zero_declarations=sums["zero"],
+        reversal_count=sums["reversals"],
+        reversed_cash=_cents(abs(sums["reversed_cash"] or Decimal(0))),
+        remitted=_cents(remitted),
+        held=held,
+    )
+
+
+def _cents(value: Decimal | None) -> Decimal:
+    # Adding 0.00 turns a negative zero into 0.00.
+    return (value or Decimal(0)).quantize(Decimal("0.01")) + Decimal("0.00")
+
+
+def _held_at(collector: Collector, until: dt.datetime) -> Decimal:
+    entries = cash_entries([collector.pk], until=until)[collector.pk]
+    return _cents(sum((e.amount * (-1 if e.remittance else 1) for e in entries), Decimal(0)))
+
+
+def daily_close_list(
+    *, actor: Any, collector: Collector | None = None, unacknowledged: bool = False
+) -> QuerySet[DailyClose]:
+    """Closed days of the collectors ``actor`` sees (or of one), newest first."""
+    closes = DailyClose.objects.filter(collector__in=collectors_in_scope(actor)).select_related(
+        "collector__user", "acknowledged_by", "closed_by"
+    )
+    if collector is not None:
+        closes = closes.filter(collector=collector)
+    if unacknowledged:
+        closes = closes.filter(acknowledged_at__isnull=True)
+    return closes.order_by("-day", "collector_id")
+
+
+def access_daily_close(actor: Any, close_id: int) -> DailyClose:
+    """The closed day ``close_id`` if ``actor`` sees its collector (else not found)."""
+    close = (
+        DailyClose.objects.filter(pk=close_id)
+        .select_related("collector__user", "acknowledged_by", "closed_by")
+        .first()
+    )
+    if close is None or not scope_of(actor).sees_collector(close.collector):
+        raise not_found(f"编号为{close_id}的日结", close_id=close_id)
+    return close
+
+
+def closed_day_entries(*, actor: Any, close: DailyClose) -> QuerySet[Payment]:
+    """The payments and reversals of a closed day, in time order (the printed list)."""
+    scope_of(actor).require_collector(close.collector)
+    start, end = _day_range(close.day)
+    return (
+        Payment.objects.filter(collector=close.collector, paid_at__gte=start, paid_at__lt=end)
+        .select_related("enrollment__person", "enrollment__village")
+        .order_by("paid_at", "id")
+    )

@@ -31,6 +31,7 @@ NAV: list[NavItem] = [
     NavItem("web:ledger", "台账", "台账", READERS),
     NavItem("web:audit", "审计日志", "审计", AUDIT),
     NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
+    NavItem("web:close", "日结", "日结", READERS),
 ]
 
 

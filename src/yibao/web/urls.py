@@ -23,6 +23,9 @@ urlpatterns = [
     path("desk/cash/", cash.cash, name="cash"),
     path("desk/cash/remit/", cash.remit, name="remit"),
     path("funds/limits/", funds.limits, name="cash_limits"),
+    path("funds/close/", funds.close, name="close"),
+    path("funds/close/<int:close_id>/", funds.close_print, name="close_print"),
+    path("funds/close/<int:close_id>/ack/", funds.close_acknowledge, name="close_ack"),
     # the township office
     path("office/", office.dashboard, name="dashboard"),
     path("households/new/", households.household_new, name="household_new"),

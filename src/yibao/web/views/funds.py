@@ -1,17 +1,33 @@
-"""Fund safety pages of the township office: the cash limits (双限报解)."""
+"""Fund safety pages: the cash limits (双限报解), the daily close (日结)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yibao.collection.models import Collector
+from yibao.core import clock
 from yibao.core.errors import ApplicationError
-from yibao.funds.selectors import actor_township, township_limits
-from yibao.funds.services import cash_limit_set
+from yibao.funds.models import DailyClose
+from yibao.funds.selectors import (
+    access_daily_close,
+    actor_township,
+    closed_day_entries,
+    collector_township,
+    daily_close_list,
+    day_figures,
+    township_limits,
+)
+from yibao.funds.services import cash_limit_set, daily_close, daily_close_acknowledge
 
-from ..roles import OFFICE, role_required
+from ..roles import OFFICE, READERS, actor_role, role_required
+from .common import error_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,3 +57,73 @@ def limits(request: HttpRequest) -> HttpResponse:
                 return redirect("web:cash_limits")
     context = {"township": township, "limits": current, "form": form, "errors": errors}
     return render(request, "web/funds/limits.html", context, status=400 if errors else 200)
+
+
+# --- daily close (日结) -------------------------------------------------------------------
+
+
+def _day(raw: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else clock.today()
+    except ValueError:
+        return clock.today()
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*READERS)
+def close(request: HttpRequest) -> HttpResponse:
+    """日结: a collector sees the day's figures and closes it; an office sees the closed days
+    of its collectors and acknowledges them."""
+    actor = request.user
+    collector = Collector.objects.filter(user=actor, role=Collector.Role.COLLECTOR).first()
+    day = _day(request.POST.get("day") or request.GET.get("day"))
+    if request.method == "POST":
+        if collector is None:
+            return redirect("web:close")
+        try:
+            closed = daily_close(actor=actor, collector=collector, day=day)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect(reverse("web:close") + f"?day={day.isoformat()}")
+        messages.success(request, f"{day:%Y年%-m月%-d日}已日结，请打印日结单交街道社保所确认")
+        return redirect("web:close_print", close_id=closed.pk)
+    context: dict[str, Any] = {"day": day, "today": clock.today(), "collector": collector}
+    if collector is not None:
+        context["figures"] = day_figures(actor=actor, collector=collector, day=day)
+        context["closed"] = DailyClose.objects.filter(collector=collector, day=day).first()
+        context["closes"] = list(daily_close_list(actor=actor, collector=collector)[:30])
+    else:
+        context["closes"] = list(daily_close_list(actor=actor)[:200])
+        context["may_acknowledge"] = actor_role(actor) in OFFICE
+    return render(request, "web/funds/close.html", context)
+
+
+@require_GET
+@role_required(*READERS)
+def close_print(request: HttpRequest, close_id: int) -> HttpResponse:
+    """The closed day as an A4 sheet: figures, every entry of the day, signatures."""
+    try:
+        closed = access_daily_close(request.user, close_id)
+    except ApplicationError as error:
+        return error_page(request, error)
+    context = {
+        "close": closed,
+        "entries": list(closed_day_entries(actor=request.user, close=closed)),
+        "township": collector_township(closed.collector),
+        "villages": "、".join(v.name for v in closed.collector.villages.order_by("seq", "pk")),
+        "may_acknowledge": actor_role(request.user) in OFFICE and closed.acknowledged_at is None,
+    }
+    return render(request, "web/funds/close_print.html", context)
+
+
+@require_POST
+@role_required(*OFFICE)
+def close_acknowledge(request: HttpRequest, close_id: int) -> HttpResponse:
+    try:
+        closed = access_daily_close(request.user, close_id)
+        daily_close_acknowledge(actor=request.user, close=closed)
+    except ApplicationError as error:
+        return error_page(request, error)
+    messages.success(request, f"已确认{closed.collector}{closed.day:%Y年%-m月%-d日}的日结")
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "web:close")
