@@ -30,6 +30,10 @@ NAV: list[NavItem] = [
     NavItem("web:household_new", "按户登记", "登记", OFFICE),
     NavItem("web:ledger", "台账", "台账", READERS),
     NavItem("web:audit", "审计日志", "审计", AUDIT),
+    NavItem("web:worklists", "工作清单", "清单", DESK),
+    NavItem("web:roster", "花名册导入", "导入", OFFICE),
+    NavItem("web:identity_lists", "部门身份名单", "身份", OFFICE),
+    NavItem("web:person_lists", "死亡与参保名单", "异常", OFFICE),
     NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
     NavItem("web:close", "日结", "日结", READERS),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, cash, desk, funds, households, ledger, office, outreach
+from .views import audit, auth, cash, desk, funds, households, intake, ledger, office, outreach
 
 app_name = "web"
 
@@ -33,4 +33,16 @@ urlpatterns = [
     path("ledger/", ledger.ledger, name="ledger"),
     path("ledger/export.xlsx", ledger.ledger_export, name="ledger_export"),
     path("audit/", audit.audit, name="audit"),
+    # intake (yibao.intake): rosters, departments' lists, worklists
+    path("intake/roster/", intake.roster, name="roster"),
+    path("intake/identity-lists/", intake.identity_lists, name="identity_lists"),
+    path("intake/identity-lists/<int:list_id>/", intake.identity_list, name="identity_list"),
+    path(
+        "intake/identity-lists/<int:list_id>/decide/",
+        intake.identity_list_decide,
+        name="identity_list_decide",
+    ),
+    path("intake/person-lists/", intake.person_list_page, name="person_lists"),
+    path("desk/worklists/", intake.worklists, name="worklists"),
+    path("desk/worklists/export.xlsx", intake.worklist_export, name="worklist_export"),
 ]
