@@ -13,6 +13,7 @@ from tests.records import factories as f
 from yibao.collection.models import Collector, Payment
 from yibao.collection.selectors import CashEntry, collector_cash, held_since
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
+from yibao.core import clock
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
 from yibao.funds.selectors import cash_status
@@ -31,15 +32,16 @@ def _sanhe(town):
 
 
 def _cash(actor, person, day, hour=10):
-    return payment_record(
-        actor=actor,
-        person=person,
-        policy_id=f.POLICY,
-        tier=1,
-        amount="350.00",
-        channel="cash",
-        paid_at=f.aware(day, hour),
-    )
+    # The server prices a payment on its own date: the clock stands on the day of the payment.
+    with clock.frozen(f.aware(day, hour)):
+        return payment_record(
+            actor=actor,
+            person=person,
+            policy_id=f.POLICY,
+            tier=1,
+            amount="350.00",
+            channel="cash",
+        )
 
 
 @pytest.fixture
