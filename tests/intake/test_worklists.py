@@ -190,3 +190,16 @@ def test_the_worklist_command_prints_and_exports_to_xlsx(town, tmp_path, capsys)
     ]
     assert sheet.cell(row=3, column=2).value == "无电话"
     assert sheet.cell(row=3, column=3).value.startswith("500222********")
+
+
+def test_residents_registered_elsewhere_living_in_the_village_are_listed(town):
+    f.person(town.dashan, name="外村住户", residence_village=town.sanhe)
+    f.person(town.sanhe, name="本村人", residence_village=town.sanhe)
+
+    rows = worklist(
+        actor=town.sanhe_collector, village=town.sanhe, policy_id=POLICY, kind="residents"
+    )
+
+    assert [(r.person.name, r.reason) for r in rows] == [
+        ("外村住户", "户籍在大山村，居住在本村（社区）")
+    ]

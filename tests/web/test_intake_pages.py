@@ -102,3 +102,20 @@ def test_a_collector_sees_and_exports_their_villages_worklist_only(town, sanhe):
     export = sanhe.get("/desk/worklists/export.xlsx?kind=no_phone")
     sheet = load_workbook(io.BytesIO(export.content)).active
     assert sheet.cell(row=3, column=2).value == "无电话"
+
+
+def test_the_areas_page_refuses_a_township_office_and_sets_up_for_the_district(town, office):
+    from yibao.collection.models import Collector
+
+    from .conftest import client_for
+
+    refused = office.post("/intake/areas/", {"action": "load"})
+    assert "载入统计用区划代码须由区医保局办理" in refused.content.decode()
+    bureau = client_for(
+        f.user("bureau", role=Collector.Role.DISTRICT, district=town.township.district)
+    )
+    assert bureau.post("/intake/areas/", {"action": "load"}).status_code == 302
+    found = bureau.get("/intake/areas/?q=三江").content.decode()
+    assert "500110003" in found
+    page = bureau.post("/intake/areas/", {"action": "setup", "code": "500110003"}).content.decode()
+    assert "綦江区三江街道（500110003）" in page

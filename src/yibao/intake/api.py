@@ -209,7 +209,9 @@ def identity_list_discard(request: HttpRequest, list_id: int, payload: DiscardIn
 # --- worklists ----------------------------------------------------------------------------
 
 
-WorklistKind = Literal["hardship", "lapsed", "household_partial", "newborn", "no_phone"]
+WorklistKind = Literal[
+    "hardship", "lapsed", "household_partial", "newborn", "residents", "no_phone"
+]
 
 
 class WorklistRowOut(Schema):

@@ -334,10 +334,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "worklist",
         help="村（社区）工作清单：hardship 困难群体未申报，lapsed 近两年参保本年未参保，"
-        "household_partial 户内部分参保，newborn 新生儿，no_phone 无联系电话",
+        "household_partial 户内部分参保，newborn 新生儿，residents 外村（区）户籍常住人员，"
+        "no_phone 无联系电话",
     )
     p.add_argument(
-        "kind", choices=["hardship", "lapsed", "household_partial", "newborn", "no_phone"]
+        "kind",
+        choices=["hardship", "lapsed", "household_partial", "newborn", "residents", "no_phone"],
     )
     p.add_argument("--village", required=True, help="村（社区）名称或区划代码")
     p.add_argument("--policy", help="政策编号（默认：本辖区适用的政策）")

@@ -34,6 +34,7 @@ WORKLISTS = {
     "lapsed": "近两年参保、本年未参保",
     "household_partial": "户内部分参保（户不漏人）",
     "newborn": "出生90日内未参保的新生儿",
+    "residents": "居住在本村的外村（区）户籍人员未参保",
     "no_phone": "无有效联系电话",
 }
 
@@ -110,9 +111,34 @@ def worklist(
     engine = get_policy(policy_id)
     year = engine.benefit_year
     day = on or clock.today()
+    if kind == "residents":
+        return _residents(village=village, year=year, on=on)
     unpaid = unpaid_should_enroll(village=village, benefit_year=year, on=on)
-    rows = _BUILDERS[kind](unpaid, policy_id=policy_id, year=year, day=day, on=on)
-    return rows
+    return _BUILDERS[kind](unpaid, policy_id=policy_id, year=year, day=day, on=on)
+
+
+def _residents(*, village: Village, year: int, on: dt.date | None) -> list[WorklistRow]:
+    """People living in ``village`` whose household register is elsewhere, not yet paid
+    (Sanjiang 二（一）, Bishan 九（三）: 区外市外常住人员)."""
+    paid = live_payments(until=_cutoff(on)).filter(
+        enrollment__person=OuterRef("pk"), enrollment__benefit_year=year
+    )
+    people = (
+        should_enroll(benefit_year=year, on=on)
+        .filter(residence_village=village)
+        .exclude(hukou_village=village)
+        .exclude(Exists(paid))
+        .select_related("hukou_village", "household__head")
+        .order_by("name", "pk")
+    )
+    return [
+        WorklistRow(
+            person=p,
+            reason=f"户籍在{p.hukou_village.name}，居住在本村（社区）",
+            household_head=_head(p),
+        )
+        for p in people
+    ]
 
 
 def _head(person: Person) -> str:
@@ -192,11 +218,16 @@ def _household_partial(
         WorklistRow(
             person=p,
             reason=f"同户已有{paid_counts[p.household_id]}人参保"
-            + (f"（户号{numbers[p.household_id]}）" if numbers.get(p.household_id) else ""),
+            + (f"（户号{numbers[p.household_id]}）" if numbers.get(p.household_id) else "")
+            + ("；未成年（学生、儿童）" if _age(p.birth_date, day) < 18 else ""),
             household_head=_head(p),
         )
         for p in sorted(people, key=lambda p: (p.household_id, p.name, p.pk))
     ]
+
+
+def _age(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _newborn(

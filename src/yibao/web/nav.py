@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem("web:roster", "花名册导入", "导入", OFFICE),
     NavItem("web:identity_lists", "部门身份名单", "身份", OFFICE),
     NavItem("web:person_lists", "死亡与参保名单", "异常", OFFICE),
+    NavItem("web:areas", "区划代码", "区划", OFFICE),
     NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
     NavItem("web:close", "日结", "日结", READERS),
 ]

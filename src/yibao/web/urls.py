@@ -35,6 +35,7 @@ urlpatterns = [
     path("audit/", audit.audit, name="audit"),
     # intake (yibao.intake): rosters, departments' lists, worklists
     path("intake/roster/", intake.roster, name="roster"),
+    path("intake/areas/", intake.areas, name="areas"),
     path("intake/identity-lists/", intake.identity_lists, name="identity_lists"),
     path("intake/identity-lists/<int:list_id>/", intake.identity_list, name="identity_list"),
     path(

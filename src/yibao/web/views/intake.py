@@ -49,6 +49,39 @@ def _file_error(request: HttpRequest) -> str:
     return ""
 
 
+# --- areas ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICE)
+def areas(request: HttpRequest) -> HttpResponse:
+    """统计用区划代码: load the shipped codes, find a township, set it up from its code (a
+    district office; a township office may look)."""
+    from yibao.intake.areas import division_list, divisions_load, township_setup
+
+    search = request.GET.get("q", "").strip()
+    result = None
+    errors: dict[str, str] = {}
+    code = request.POST.get("code", "").strip()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "load":
+                loaded = divisions_load(actor=request.user)
+                messages.success(request, loaded.summary())
+                return redirect(reverse("web:areas"))
+            result = township_setup(
+                actor=request.user, code=code, add_missing="add_missing" in request.POST
+            )
+        except ApplicationError as error:
+            errors["load" if request.POST.get("action") == "load" else "code"] = error.message
+    found = list(division_list(search=search, level="township")[:30]) if search else []
+    return render(
+        request,
+        "web/intake/areas.html",
+        {"search": search, "found": found, "code": code, "errors": errors, "result": result},
+    )
+
+
 # --- roster ---------------------------------------------------------------------------------
 
 
