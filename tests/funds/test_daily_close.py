@@ -12,6 +12,7 @@ import pytest
 from tests.records import factories as f
 from yibao.collection.models import Payment
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
+from yibao.core import clock
 from yibao.core.errors import ApplicationError
 from yibao.funds.models import DailyClose
 from yibao.funds.services import daily_close, daily_close_acknowledge
@@ -25,6 +26,12 @@ def _text(response) -> str:
 
 
 def _pay(actor, person, day, *, channel="cash", hour=10, amount="350.00", tier=1):
+    # The server prices a payment on its own date: the clock stands on the day of the payment.
+    with clock.frozen(f.aware(day, hour)):
+        return _record(actor, person, channel=channel, amount=amount, tier=tier)
+
+
+def _record(actor, person, *, channel, amount, tier):
     return payment_record(
         actor=actor,
         person=person,
@@ -32,7 +39,6 @@ def _pay(actor, person, day, *, channel="cash", hour=10, amount="350.00", tier=1
         tier=tier,
         amount=amount,
         channel=channel,
-        paid_at=f.aware(day, hour),
     )
 
 
