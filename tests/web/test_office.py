@@ -139,3 +139,11 @@ def test_the_admin_is_not_reachable_by_a_collector(town):
     response = client_for(town.sanhe_collector).get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_phone_menu_lists_every_page_of_the_role_by_section(sanhe, office):
+    collector = _text(sanhe.get("/menu/"))
+    assert "查找参保人" in collector and "未缴名单" in collector and "台账" in collector
+    assert "审计日志" not in collector
+    clerk = _text(office.get("/menu/"))
+    assert "审计日志" in clerk and "按户登记" in clerk

@@ -40,6 +40,16 @@ NAV: list[NavItem] = [
 ]
 
 
+# The menu's sections, in order; a page not listed here goes under 其他.
+SECTIONS = ("收费", "进度", "名单", "资金", "查询", "政策", "其他")
+SECTION_OF = {
+    "web:desk": "收费", "web:unpaid": "收费", "web:cash": "收费", "web:close": "资金",
+    "web:dashboard": "进度", "web:worklists": "名单", "web:household_new": "名单",
+    "web:roster": "名单", "web:identity_lists": "名单", "web:person_lists": "名单",
+    "web:cash_limits": "资金", "web:ledger": "查询", "web:audit": "查询",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class NavLink:
     url: str
@@ -47,6 +57,7 @@ class NavLink:
     short: str
     phone: bool
     current: bool
+    section: str = "其他"
 
 
 def nav_for(role: str | None, match: Any) -> list[NavLink]:
@@ -61,6 +72,16 @@ def nav_for(role: str | None, match: Any) -> list[NavLink]:
                     item.short,
                     item.phone,
                     current == item.url_name,
+                    SECTION_OF.get(item.url_name, "其他"),
                 )
             )
     return links
+
+
+def nav_sections(links: list[NavLink]) -> list[tuple[str, list[NavLink]]]:
+    """The links grouped by section, for the 更多 page on a phone."""
+    return [
+        (name, [link for link in links if link.section == name])
+        for name in SECTIONS
+        if any(link.section == name for link in links)
+    ]

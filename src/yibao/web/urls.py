@@ -10,6 +10,7 @@ urlpatterns = [
     path("", auth.home, name="home"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.logout_view, name="logout"),
+    path("menu/", auth.menu, name="menu"),
     # the collector's desk
     path("desk/", desk.desk, name="desk"),
     path("desk/person/<int:person_id>/", desk.person, name="person"),

@@ -28,6 +28,18 @@ logout_view = auth_views.LogoutView.as_view()
 
 
 @login_required
+def menu(request: HttpRequest) -> HttpResponse:
+    """更多: every page the role may open, by section (the phone's bar shows four)."""
+    from django.shortcuts import render
+
+    from ..context import web_context
+    from ..nav import nav_sections
+
+    links = web_context(request).get("nav", [])
+    return render(request, "web/menu.html", {"sections": nav_sections(links)})
+
+
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
     role = actor_role(request.user)
     if role in (TOWNSHIP, DISTRICT, ADMIN):
