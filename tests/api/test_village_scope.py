@@ -41,6 +41,7 @@ UNSCOPED = {
     ("PUT", f"{API}/cash/limits"): "an office sets its own township's (tests/funds/test_api.py)",
     ("GET", f"{API}/cash/status"): "the caller and collectors of their villages",
     ("GET", f"{API}/daily-closes"): "closed days of the caller's collectors only",
+    ("POST", f"{API}/tax-imports"): "an office's file; matches persons in its scope only",
     ("POST", f"{API}/collectors/{{collector_id}}/days/{{day}}/close"): (
         "only the collector closes their own day (tests/funds/test_api.py)"
     ),

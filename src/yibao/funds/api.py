@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from yibao.api.progress import CollectorCashOut
@@ -19,8 +19,10 @@ from yibao.api.schemas import Money, MoneyIn, Timestamp
 from yibao.collection import services as collection
 from yibao.core.access import access_collector
 from yibao.core.errors import ApplicationError
+from yibao.intake.uploads import uploaded_path
 
 from . import selectors, services
+from .tax import tax_payments_import
 
 router = Router(tags=["资金安全"])
 
@@ -197,3 +199,38 @@ def closes(request: HttpRequest, unacknowledged: bool = False) -> Any:
 def acknowledge(request: HttpRequest, close_id: int) -> Any:
     found = selectors.access_daily_close(request.auth, close_id)
     return services.daily_close_acknowledge(actor=request.auth, close=found)
+
+
+class DiscrepancyOut(Schema):
+    row: int
+    kind: str = Field(
+        description="paid_not_registered / amount_mismatch / unknown_id / paid_twice / "
+        "cash_and_online / refused / bad_row"
+    )
+    label: str
+    name: str
+    masked_id_number: str
+    amount: str
+    voucher_number: str
+    detail: str
+
+
+class TaxImportOut(Schema):
+    record_id: int | None
+    source: str
+    rows: int
+    recorded: int = Field(description="本次新登记的缴费笔数")
+    already: int = Field(description="此前已登记（同一电子税票号码）的笔数")
+    counts: dict[str, int]
+    discrepancies: list[DiscrepancyOut]
+
+
+@router.post(
+    "/tax-imports",
+    response={201: TaxImportOut},
+    summary="导入税务缴费明细（.xlsx/.csv），登记对得上的缴费，列出差异；同一文件再导入不重复登记",
+)
+def tax_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    with uploaded_path(file) as path:
+        report = tax_payments_import(actor=request.auth, path=path)
+    return Status(201, report.to_dict())

@@ -1,4 +1,4 @@
-"""``yibao cash`` and ``yibao close``: fund safety from the command line, as a clerk scripts it.
+"""``yibao cash``, ``yibao close`` and ``yibao tax``: fund safety from the command line, as a clerk scripts it.
 
 Every command acts as ``--user`` (or ``YIBAO_USER``) within that user's scope, through the
 same selectors and services as the pages and the API. Exit status: 0, or 2 when refused.
@@ -164,6 +164,24 @@ def close_list(actor: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def tax_import(actor: Any, args: argparse.Namespace) -> int:
+    from yibao.transfer.cli import _print_json
+
+    from .tax import tax_payments_import
+
+    report = tax_payments_import(actor=actor, path=args.file)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    for item in report.discrepancies:
+        print(
+            f"第{item.row}行\t{item.label}\t{item.name}\t{item.masked_id_number}\t"
+            f"{item.amount}\t{item.voucher_number}\t{item.detail}"
+        )
+    print(f"{report.source}：{report.summary()}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from yibao.cli import _date
 
@@ -200,3 +218,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--unacknowledged", action="store_true", help="只列待确认的")
     p.add_argument("--acknowledge", action="store_true", help="确认列出的全部日结（街道社保所）")
     p.set_defaults(func=lambda a: _run(a, close_list))
+
+    tax = subparsers.add_parser("tax", help="税务缴费明细：导入、登记、列出差异")
+    commands = tax.add_subparsers(dest="what", required=True)
+    p = commands.add_parser(
+        "import",
+        help="导入税务系统的缴费明细（.xlsx/.csv，UTF-8 或 GBK）；同一文件再导入不重复登记",
+    )
+    p.add_argument("file", help="缴费明细文件")
+    p.add_argument("--user", **user)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: _run(a, tax_import))

@@ -84,6 +84,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "insurance_kind": ("险种", "参保险种", "参保类型"),
     "school": ("学校", "院校", "学校名称", "就读学校"),
     "payer": ("缴费人", "代缴人", "付款人", "缴费人姓名"),
+    # The tax system's payment details (税务缴费明细, yibao.funds.tax).
+    "amount": ("缴费金额", "实缴金额", "缴款金额", "缴费金额（元）", "实缴金额（元）", "金额"),
+    "channel": ("缴费渠道", "缴费方式", "支付渠道", "支付方式"),
+    "paid_at": ("缴费时间", "缴费日期", "缴款日期", "缴款时间", "支付时间", "入库日期"),
+    "voucher_number": ("电子税票号码", "税票号码", "完税凭证号", "完税凭证号码", "票证号码"),
 }
 
 FIELD_LABELS = {
@@ -109,6 +114,10 @@ FIELD_LABELS = {
     "insurance_kind": "险种",
     "school": "学校",
     "payer": "缴费人",
+    "amount": "缴费金额",
+    "channel": "缴费渠道",
+    "paid_at": "缴费时间",
+    "voucher_number": "电子税票号码",
 }
 
 _HALF_TO_FULL = str.maketrans({"(": "（", ")": "）"})

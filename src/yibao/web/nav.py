@@ -37,6 +37,7 @@ NAV: list[NavItem] = [
     NavItem("web:areas", "区划代码", "区划", OFFICE),
     NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
     NavItem("web:close", "日结", "日结", READERS),
+    NavItem("web:tax_import", "税务缴费明细", "税务", OFFICE),
 ]
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("funds/close/", funds.close, name="close"),
     path("funds/close/<int:close_id>/", funds.close_print, name="close_print"),
     path("funds/close/<int:close_id>/ack/", funds.close_acknowledge, name="close_ack"),
+    path("funds/tax/", funds.tax, name="tax_import"),
     # the township office
     path("office/", office.dashboard, name="dashboard"),
     path("households/new/", households.household_new, name="household_new"),

@@ -25,6 +25,8 @@ from yibao.funds.selectors import (
     township_limits,
 )
 from yibao.funds.services import cash_limit_set, daily_close, daily_close_acknowledge
+from yibao.funds.tax import KINDS, tax_import_list, tax_payments_import
+from yibao.intake.uploads import uploaded_path
 
 from ..roles import OFFICE, READERS, actor_role, role_required
 from .common import error_page
@@ -127,3 +129,31 @@ def close_acknowledge(request: HttpRequest, close_id: int) -> HttpResponse:
     messages.success(request, f"已确认{closed.collector}{closed.day:%Y年%-m月%-d日}的日结")
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else "web:close")
+
+
+# --- the tax system's payment list ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICE)
+def tax(request: HttpRequest) -> HttpResponse:
+    """税务缴费明细: upload the tax system's list; the report names every discrepancy."""
+    report = None
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "请选择税务系统导出的缴费明细（.xlsx 或 .csv）"
+        else:
+            try:
+                with uploaded_path(upload) as path:
+                    report = tax_payments_import(actor=request.user, path=path)
+            except ApplicationError as refusal:
+                error = refusal.message
+    context = {
+        "report": report,
+        "error": error,
+        "imports": list(tax_import_list(actor=request.user)[:20]),
+        "kinds": KINDS,
+    }
+    return render(request, "web/funds/tax.html", context, status=400 if error else 200)
