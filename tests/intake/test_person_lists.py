@@ -125,3 +125,19 @@ def test_only_offices_import_lists_and_see_anomalies(town, tmp_path):
         with pytest.raises(ApplicationError) as error:
             call()
         assert error.value.code == "office_required"
+
+
+def test_the_commands_import_a_death_list_and_print_the_anomalies(town, tmp_path, capsys):
+    from yibao.cli import main
+
+    person = f.person(town.sanhe, name="乙")
+    pay(town, person)
+    path = write_xlsx(
+        tmp_path / "死亡.xlsx",
+        [["姓名", "身份证号", "死亡日期"], ["乙", person.id_number, "2022-12-01"]],
+    )
+    args = ["--year", "2023", "--user", "office"]
+    assert main(["lists", "people", "death", str(path), "--quiet", *args]) == 0
+    assert "死亡名单 2023 死亡.xlsx：已标记1" in capsys.readouterr().out
+    assert main(["anomalies", *args]) == 0
+    assert "死亡后仍有缴费\t三河街社区\t乙（500222********" in capsys.readouterr().out
