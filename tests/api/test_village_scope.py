@@ -112,6 +112,7 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
     bodies = {
         ("GET", f"{API}/persons"): None,
         ("GET", f"{API}/villages/{{village_id}}/ledger"): None,
+        ("GET", f"{API}/villages/{{village_id}}/notice"): None,
         ("POST", f"{API}/persons"): {"village_id": town.sanhe.pk, **_member("周四")},
         ("POST", f"{API}/households"): {
             "village_id": town.sanhe.pk,
@@ -147,6 +148,7 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
     queries = {
         ("GET", f"{API}/persons"): f"?village_id={town.sanhe.pk}",
         ("GET", f"{API}/villages/{{village_id}}/ledger"): f"?benefit_year={f.YEAR}",
+        ("GET", f"{API}/villages/{{village_id}}/notice"): f"?benefit_year={f.YEAR}",
     }
     if method != "GET" and (method, path) not in bodies:
         raise AssertionError(f"{method} {path}: add a probe body to test_village_scope.py")

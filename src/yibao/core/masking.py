@@ -20,3 +20,15 @@ def mask_id_number(number: str | None, *, keep_last: int = 4) -> str:
     if len(number) > keep_last:
         return "*" * (len(number) - keep_last) + number[-keep_last:]
     return "*" * len(number)
+
+
+def mask_name(name: str | None) -> str:
+    """A name as a public notice shows it: ``王秀梅`` -> ``王*梅``, ``欧阳秀梅`` -> ``欧**梅``,
+    ``王梅`` -> ``王*``; one character stays as it is."""
+    if not name:
+        return ""
+    if len(name) == 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

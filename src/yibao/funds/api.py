@@ -17,11 +17,12 @@ from ninja.responses import Status
 from yibao.api.progress import CollectorCashOut
 from yibao.api.schemas import Money, MoneyIn, Timestamp
 from yibao.collection import services as collection
-from yibao.core.access import access_collector
+from yibao.core.access import access_collector, access_village
 from yibao.core.errors import ApplicationError
 from yibao.intake.uploads import uploaded_path
 
 from . import selectors, services
+from .notice import notice_title, public_notice
 from .tax import tax_payments_import
 
 router = Router(tags=["资金安全"])
@@ -234,3 +235,35 @@ def tax_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
     with uploaded_path(file) as path:
         report = tax_payments_import(actor=request.auth, path=path)
     return Status(201, report.to_dict())
+
+
+class NoticeRowOut(Schema):
+    number: int
+    name: str = Field(description="姓名（部分隐去，如 王*梅）")
+    tier: str
+    amount: Money = Field(description="个人缴费（元）")
+    subsidy: Money
+    paid_on: dt.date
+
+
+class NoticeOut(Schema):
+    title: str
+    village_id: int
+    benefit_year: int
+    rows: list[NoticeRowOut]
+
+
+@router.get(
+    "/villages/{village_id}/notice",
+    response=NoticeOut,
+    summary="缴费信息公示：本年度已缴费人员（姓名部分隐去，不含身份证号）",
+)
+def notice(request: HttpRequest, village_id: int, benefit_year: int) -> dict[str, Any]:
+    village = access_village(request.auth, village_id)
+    rows = public_notice(actor=request.auth, village=village, benefit_year=benefit_year)
+    return {
+        "title": notice_title(village, benefit_year),
+        "village_id": village.pk,
+        "benefit_year": benefit_year,
+        "rows": [asdict(r) for r in rows],
+    }

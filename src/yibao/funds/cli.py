@@ -1,4 +1,4 @@
-"""``yibao cash``, ``yibao close`` and ``yibao tax``: fund safety from the command line, as a clerk scripts it.
+"""``yibao cash``, ``close``, ``tax`` and ``notice``: fund safety from the command line, as a clerk scripts it.
 
 Every command acts as ``--user`` (or ``YIBAO_USER``) within that user's scope, through the
 same selectors and services as the pages and the API. Exit status: 0, or 2 when refused.
@@ -182,6 +182,22 @@ def tax_import(actor: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def notice_export(actor: Any, args: argparse.Namespace) -> int:
+    from yibao.collection.selectors import campaign_policy
+    from yibao.policy import get_policy
+    from yibao.transfer.imports import village_resolve
+
+    from .notice import notice_workbook, public_notice
+
+    village = village_resolve(actor=actor, text=args.village)
+    year = args.year or get_policy(campaign_policy(actor=actor) or "").benefit_year
+    with open(args.out, "wb") as handle:
+        handle.write(notice_workbook(actor=actor, village=village, benefit_year=year))
+    count = len(public_notice(actor=actor, village=village, benefit_year=year))
+    print(f"已导出{village.name}{year}年度缴费信息公示（{count}人）：{args.out}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from yibao.cli import _date
 
@@ -229,3 +245,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--user", **user)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=lambda a: _run(a, tax_import))
+
+    p = subparsers.add_parser(
+        "notice", help="缴费信息公示：导出村（社区）本年度已缴费人员（姓名部分隐去）为 .xlsx"
+    )
+    p.add_argument("--village", required=True, help="村（社区）名称或区划代码")
+    p.add_argument("--year", type=int, help="待遇年度；缺省为本街道当期政策的年度")
+    p.add_argument("--out", required=True, help="输出文件（.xlsx）")
+    p.add_argument("--user", **user)
+    p.set_defaults(func=lambda a: _run(a, notice_export))

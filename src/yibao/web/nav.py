@@ -38,6 +38,7 @@ NAV: list[NavItem] = [
     NavItem("web:cash_limits", "现金双限", "双限", OFFICE),
     NavItem("web:close", "日结", "日结", READERS),
     NavItem("web:tax_import", "税务缴费明细", "税务", OFFICE),
+    NavItem("web:notice", "缴费公示", "公示", READERS),
 ]
 
 

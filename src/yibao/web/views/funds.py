@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,8 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yibao.collection.models import Collector
 from yibao.core import clock
+from yibao.core.access import access_village
 from yibao.core.errors import ApplicationError
 from yibao.funds.models import DailyClose
+from yibao.funds.notice import notice_title, notice_workbook, public_notice
 from yibao.funds.selectors import (
     access_daily_close,
     actor_township,
@@ -27,9 +30,11 @@ from yibao.funds.selectors import (
 from yibao.funds.services import cash_limit_set, daily_close, daily_close_acknowledge
 from yibao.funds.tax import KINDS, tax_import_list, tax_payments_import
 from yibao.intake.uploads import uploaded_path
+from yibao.registry.selectors import village_list
+from yibao.transfer.workbook import XLSX_TYPE
 
 from ..roles import OFFICE, READERS, actor_role, role_required
-from .common import error_page
+from .common import actor_policy, error_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,3 +162,52 @@ def tax(request: HttpRequest) -> HttpResponse:
         "kinds": KINDS,
     }
     return render(request, "web/funds/tax.html", context, status=400 if error else 200)
+
+
+# --- public notice (缴费信息公示) -----------------------------------------------------------
+
+
+def _notice_village(request: HttpRequest) -> Any:
+    villages = list(village_list(actor=request.user))
+    raw = request.GET.get("village", "")
+    if raw.isdigit():
+        return access_village(request.user, int(raw)), villages
+    return (villages[0] if villages else None), villages
+
+
+@require_GET
+@role_required(*READERS)
+def notice(request: HttpRequest) -> HttpResponse:
+    """A village's payers of the year, names partly masked: a printable A4 page."""
+    try:
+        village, villages = _notice_village(request)
+    except ApplicationError as error:
+        return error_page(request, error)
+    year = actor_policy(request.user).benefit_year
+    rows = public_notice(actor=request.user, village=village, benefit_year=year) if village else []
+    context = {
+        "village": village,
+        "villages": villages,
+        "year": year,
+        "rows": rows,
+        "title": notice_title(village, year) if village else "缴费信息公示",
+        "today": clock.today(),
+    }
+    return render(request, "web/funds/notice.html", context)
+
+
+@require_GET
+@role_required(*READERS)
+def notice_export(request: HttpRequest) -> HttpResponse:
+    try:
+        village, _ = _notice_village(request)
+    except ApplicationError as error:
+        return error_page(request, error)
+    if village is None:
+        return redirect("web:notice")
+    year = actor_policy(request.user).benefit_year
+    data = notice_workbook(actor=request.user, village=village, benefit_year=year)
+    response = HttpResponse(data, content_type=XLSX_TYPE)
+    name = quote(f"{village.name}{year}年度缴费公示.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
