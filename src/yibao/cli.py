@@ -33,6 +33,7 @@ LEDGER_COMMANDS = (
     "yibao.intake.cli",
     "yibao.funds.cli",
     "yibao.core.cli",
+    "yibao.campaign.cli",
 )
 
 

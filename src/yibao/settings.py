@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "yibao.core",
     "yibao.registry",
     "yibao.collection",
+    "yibao.campaign",
     "yibao.api",
     "yibao.intake",
     "yibao.funds",

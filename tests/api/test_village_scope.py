@@ -59,6 +59,22 @@ UNSCOPED = {
     ("POST", f"{API}/person-lists"): "township offices only (tests/intake/test_lists_api.py)",
     ("GET", f"{API}/anomalies"): "offices, their own area only (tests/intake/test_lists_api.py)",
     ("GET", f"{API}/payer-patterns"): "offices, their own area (tests/intake/test_lists_api.py)",
+    # Campaign records: lists of the caller's township only, or office-only writes that
+    # refuse every village collector (tests/api/test_campaign.py).
+    ("GET", f"{API}/target-tables"): "tables of the caller's township only",
+    ("POST", f"{API}/target-tables"): "office only",
+    ("GET", f"{API}/target-tables/{{table_id}}"): "tables of the caller's township only",
+    ("POST", f"{API}/target-tables/{{table_id}}/accept"): "office only",
+    ("GET", f"{API}/target-reductions"): "reductions in the caller's villages only",
+    ("POST", f"{API}/target-reductions"): "office only (and access_person)",
+    ("POST", f"{API}/target-reductions/{{reduction_id}}/revoke"): "office only",
+    ("GET", f"{API}/bulletins"): "bulletins of the caller's township only",
+    ("POST", f"{API}/bulletins"): "office only",
+    ("GET", f"{API}/bulletins/preview"): "figures of the caller's villages only",
+    ("GET", f"{API}/bulletins/{{bulletin_id}}"): "bulletins of the caller's township only",
+    ("GET", f"{API}/progress/hardship"): "the caller's villages only",
+    ("GET", f"{API}/assessment"): "the caller's villages only",
+    ("GET", f"{API}/subsidy-accounts"): "the caller's villages only",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

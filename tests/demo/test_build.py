@@ -14,7 +14,7 @@ from yibao.collection.models import Collector, Enrollment, Payment, Remittance
 from yibao.collection.selectors import cash_on_hand, channel_totals, village_progress
 from yibao.demo.build import DemoError, build_demo
 from yibao.demo.plan import POLICY_ID
-from yibao.demo.summary import summary_actor, summary_text, target_scale
+from yibao.demo.summary import summary_actor, summary_text
 from yibao.registry.models import Household, IdentityTag, OtherInsurance, Person, Village
 
 from .conftest import RESIDENTS
@@ -166,7 +166,7 @@ def test_collectors_and_offices_have_accounts(demo):
 
 
 def test_village_completion_rates_vary(demo):
-    rows = village_progress(actor=summary_actor(), policy_id=POLICY_ID, target_scale=target_scale())
+    rows = village_progress(actor=summary_actor(), policy_id=POLICY_ID)
     rates = [float(r.completion) for r in rows]
     assert max(rates) - min(rates) > 10
     assert statistics.pstdev(rates) > 3

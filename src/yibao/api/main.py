@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from yibao.funds import api as funds_api
 from yibao.intake import api as intake_api
 
-from . import collection, errors, outreach, progress, quotes, registry
+from . import campaign, collection, errors, outreach, progress, quotes, registry
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
 
@@ -35,3 +35,4 @@ api.add_router("", outreach.router)
 api.add_router("", progress.router)
 api.add_router("", intake_api.router)
 api.add_router("", funds_api.router)
+api.add_router("", campaign.router)

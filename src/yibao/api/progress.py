@@ -28,7 +28,7 @@ class VillageProgressOut(Schema):
     seq: int
     village_id: int
     name: str
-    target: int = Field(description="目标任务数")
+    target: int = Field(description="目标任务数（核减后）")
     period_target: int | None = Field(description="集中缴费期目标任务数（任务表有此栏时）")
     should_enroll: int = Field(description="应参保人数：健在、本年度未参加职工医保或外地居民医保")
     enrolled: int = Field(description="已参保登记")
@@ -40,6 +40,9 @@ class VillageProgressOut(Schema):
     hardship_rate: Percent
     rank: int = Field(description="按完成率排名")
     bottom_three: bool = Field(description="是否后三名")
+    target_published: int = Field(description="任务表所列目标任务数（target 为其减去核减）")
+    reductions: int = Field(description="已核减人数")
+    should_enroll_published: int | None = Field(description="任务表所列应参保人数（如有）")
 
 
 class ProgressTotalsOut(Schema):
@@ -54,6 +57,8 @@ class ProgressTotalsOut(Schema):
     hardship: int
     hardship_paid: int
     hardship_rate: Percent
+    target_published: int
+    reductions: int
 
 
 class ProgressOut(Schema):

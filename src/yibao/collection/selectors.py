@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
+from yibao.campaign.models import TargetReduction, TargetRow, TargetTable
 from yibao.core import clock
 from yibao.core.access import require_collector, require_village, villages_in_scope
 from yibao.policy import get_policy, list_policies
@@ -198,7 +199,7 @@ CENT = Decimal("0.01")
 BOTTOM_NAMED = 3  # DOMAIN: the bottom three villages are named, unless a policy says otherwise
 
 
-def _cutoff(on: dt.date | None) -> dt.datetime | None:
+def end_of_day(on: dt.date | None) -> dt.datetime | None:
     """The end of day ``on`` in Asia/Shanghai (the start of the next day), or ``None``."""
     if on is None:
         return None
@@ -208,9 +209,9 @@ def _cutoff(on: dt.date | None) -> dt.datetime | None:
 def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
     bounds = Q()
     if since is not None:
-        bounds &= Q(paid_at__gte=_cutoff(since - dt.timedelta(days=1)))
+        bounds &= Q(paid_at__gte=end_of_day(since - dt.timedelta(days=1)))
     if until is not None:
-        bounds &= Q(paid_at__lt=_cutoff(until))
+        bounds &= Q(paid_at__lt=end_of_day(until))
     return bounds
 
 
@@ -256,26 +257,42 @@ class VillageTarget:
     should_enroll: int | None  # the published should-enroll population, where a table has one
 
 
-def village_targets(*, policy_id: str, scale: Decimal = Decimal(1)) -> dict[str, VillageTarget]:
-    """The policy's published target table by village name (each figure times ``scale``,
-    which only a small demo township sets below 1)."""
-    targets = get_policy(policy_id).targets
-
-    def scaled(value: int | None) -> int | None:
-        if value is None:
-            return None
-        return int((Decimal(value) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-    if targets is None:
-        return {}
-    return {
-        row.village: VillageTarget(
-            target=scaled(row.values["target"]) or 0,
-            period_target=scaled(row.values.get("period_target")),
-            should_enroll=scaled(row.values.get("should_enroll")),
+def village_targets(*, policy_id: str, villages: Sequence[Village]) -> dict[int, VillageTarget]:
+    """Each village's target: from the township's accepted target table (``yibao.campaign``)
+    when there is one, else from the policy's published table by village name."""
+    accepted = {
+        row.village_id: VillageTarget(row.target, row.period_target, row.should_enroll)
+        for row in TargetRow.objects.filter(
+            table__policy_id=policy_id,
+            table__status=TargetTable.Status.ACCEPTED,
+            village__in=[v.pk for v in villages],
         )
-        for row in targets.rows
     }
+    townships = set(
+        TargetTable.objects.filter(
+            policy_id=policy_id, status=TargetTable.Status.ACCEPTED
+        ).values_list("township_id", flat=True)
+    )
+    published = get_policy(policy_id).targets
+    by_name = {row.village: row.values for row in published.rows} if published else {}
+    result = {}
+    for village in villages:
+        if village.township_id in townships:
+            result[village.pk] = accepted.get(village.pk, VillageTarget(0, None, None))
+            continue
+        values = by_name.get(village.name, {})
+        result[village.pk] = VillageTarget(
+            values.get("target", 0), values.get("period_target"), values.get("should_enroll")
+        )
+    return result
+
+
+def live_reductions(*, benefit_year: int, until: dt.datetime | None = None) -> QuerySet[Any]:
+    """Target reductions (核减) in force: recorded before ``until`` and not revoked by then."""
+    reductions = TargetReduction.objects.filter(benefit_year=benefit_year)
+    if until is None:
+        return reductions.filter(revoked_at__isnull=True)
+    return reductions.filter(recorded_at__lt=until).exclude(revoked_at__lt=until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +302,7 @@ class VillageProgress:
     seq: int
     village_id: int
     name: str
-    target: int
+    target: int  # the target in force: the published figure less reductions (核减)
     period_target: int | None  # the centralized-period target, where the table has one
     should_enroll: int  # alive, without other insurance for the year, registered here
     enrolled: int
@@ -297,6 +314,9 @@ class VillageProgress:
     hardship_rate: Decimal  # hardship_paid / hardship (100 when there are none)
     rank: int  # by completion, highest first; ties by sequence number
     bottom_three: bool
+    target_published: int  # the target table's figure; ``target`` is it less the reductions
+    reductions: int  # target reductions (核减) in force
+    should_enroll_published: int | None  # the target table's should-enroll figure, if printed
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +334,8 @@ class ProgressTotals:
     hardship: int
     hardship_paid: int
     hardship_rate: Decimal
+    target_published: int
+    reductions: int
 
 
 def _count_by(queryset: QuerySet[Any], field: str) -> dict[int, int]:
@@ -325,7 +347,6 @@ def village_progress(
     actor: Any,
     policy_id: str,
     on: dt.date | None = None,
-    target_scale: Decimal = Decimal(1),
 ) -> list[VillageProgress]:
     """Progress per village of the policy within ``actor``'s scope, as of the end of day ``on``
     (``None``: now; payments and reversals after ``on`` are not counted), in sequence order.
@@ -335,11 +356,14 @@ def village_progress(
     """
     engine = get_policy(policy_id)
     year = engine.benefit_year
-    until = _cutoff(on)
+    until = end_of_day(on)
     tag_day = on or clock.today()
     villages = list(policy_villages(actor=actor, policy_id=policy_id))
     ids = [v.pk for v in villages]
-    targets = village_targets(policy_id=policy_id, scale=target_scale)
+    targets = village_targets(policy_id=policy_id, villages=villages)
+    reductions = _count_by(
+        live_reductions(benefit_year=year, until=until).filter(village__in=ids), "village"
+    )
 
     people = should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids)
     registered = _count_by(people, "hukou_village")
@@ -375,7 +399,9 @@ def village_progress(
 
     rows = []
     for village in villages:
-        target = targets.get(village.name, VillageTarget(0, None, None))
+        published = targets[village.pk]
+        n_reduced = reductions.get(village.pk, 0)
+        target = max(published.target - n_reduced, 0)
         n_paid = paid.get(village.pk, 0)
         n_hardship = hardship.get(village.pk, 0)
         n_hardship_paid = hardship_paid.get(village.pk, 0)
@@ -384,18 +410,23 @@ def village_progress(
                 seq=village.seq or 0,
                 village_id=village.pk,
                 name=village.name,
-                target=target.target,
-                period_target=target.period_target,
+                target=target,
+                period_target=published.period_target,
                 should_enroll=registered.get(village.pk, 0),
                 enrolled=enrolled.get(village.pk, 0),
                 paid=n_paid,
-                completion=percent(n_paid, target.target),
+                completion=percent(n_paid, target),
                 period_completion=(
-                    None if target.period_target is None else percent(n_paid, target.period_target)
+                    None
+                    if published.period_target is None
+                    else percent(n_paid, published.period_target)
                 ),
                 hardship=n_hardship,
                 hardship_paid=n_hardship_paid,
                 hardship_rate=percent(n_hardship_paid, n_hardship) if n_hardship else HUNDRED,
+                target_published=published.target,
+                reductions=n_reduced,
+                should_enroll_published=published.should_enroll,
             )
         )
     named = (engine.data.reporting.bottom_named if engine.data.reporting else None) or BOTTOM_NAMED
@@ -428,6 +459,8 @@ def progress_totals(rows: Sequence[VillageProgress]) -> ProgressTotals:
         hardship=hardship,
         hardship_paid=hardship_paid,
         hardship_rate=percent(hardship_paid, hardship) if hardship else HUNDRED,
+        target_published=sum(r.target_published for r in rows),
+        reductions=sum(r.reductions for r in rows),
     )
 
 
@@ -436,12 +469,9 @@ def township_totals(
     actor: Any,
     policy_id: str,
     on: dt.date | None = None,
-    target_scale: Decimal = Decimal(1),
 ) -> ProgressTotals:
     """The totals of :func:`village_progress` over the villages in ``actor``'s scope."""
-    return progress_totals(
-        village_progress(actor=actor, policy_id=policy_id, on=on, target_scale=target_scale)
-    )
+    return progress_totals(village_progress(actor=actor, policy_id=policy_id, on=on))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,10 +23,12 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from yibao.campaign.services import TargetLine, target_table_accept, target_table_draft
 from yibao.collection import services as collection
 from yibao.collection.models import Collector, Payment
 from yibao.core import clock
 from yibao.core.audit import audit_record
+from yibao.policy import get_policy
 from yibao.registry import services as registry
 from yibao.registry.models import District, Person, Township, Village
 
@@ -98,6 +101,7 @@ def build_demo(
             )
         with transaction.atomic():
             remittances = _remittances(plan, users)
+            _small_demo_targets(plan.policy_id, residents, users["sanjiang"])
             audit_record(
                 actor=None,
                 action=DEMO_ACTION,
@@ -121,6 +125,46 @@ def build_demo(
         remittances=remittances,
         seconds=time.monotonic() - started,
     )
+
+
+def target_scale(policy_id: str, residents: int) -> Decimal:
+    """1 for a full-size demo; for a smaller one (``--residents``) the targets shrink with it,
+    so that completion rates still mean something."""
+    published = get_policy(policy_id).targets
+    total = sum(row.values["target"] for row in published.rows) if published else 0
+    if not total or residents >= total:
+        return Decimal(1)
+    return Decimal(residents) / Decimal(total)
+
+
+def _small_demo_targets(policy_id: str, residents: int, clerk: Any) -> None:
+    """A small demo's own target table (annex 2 scaled down), imported and accepted through
+    the campaign services as a clerk would; a full-size demo uses annex 2 as published."""
+    scale = target_scale(policy_id, residents)
+    published = get_policy(policy_id).targets
+    if scale == 1 or published is None:
+        return
+    lines = [
+        TargetLine(
+            village=row.village,
+            seq=row.seq,
+            values={
+                k: int((Decimal(v) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                for k, v in row.values.items()
+            },
+        )
+        for row in published.rows
+    ]
+    totals = {c.key: sum(ln.values[c.key] for ln in lines) for c in published.columns}
+    table = target_table_draft(
+        actor=clerk,
+        policy_id=policy_id,
+        source_name=f"演示任务表（{published.cite}按{scale:.4f}缩小）",
+        columns=[(c.key, c.label) for c in published.columns],
+        lines=lines,
+        totals=totals,
+    )
+    target_table_accept(actor=clerk, table=table)
 
 
 def _areas(plan: TownshipPlan) -> tuple[Township, dict[str, Village]]:

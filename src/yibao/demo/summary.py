@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from yibao.campaign.models import TargetTable
 from yibao.collection.cli import channel_table, progress_table
 from yibao.collection.models import Collector, Enrollment, Payment, Remittance
 from yibao.collection.selectors import channel_totals, collector_cash, village_progress
@@ -22,18 +23,6 @@ from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
 from .build import DEMO_ACTION
 from .plan import CLERK, POLICY_ID, password_for
-
-
-def target_scale(policy_id: str = POLICY_ID) -> Decimal:
-    """1 for a full-size demo; for a smaller one (``--residents``) the targets shrink with it,
-    so that completion rates still mean something."""
-    engine = get_policy(policy_id)
-    record = demo_record()
-    residents = (record.after or {}).get("residents") if record else None
-    total = sum(row.values["target"] for row in engine.targets.rows) if engine.targets else 0
-    if not residents or not total or residents >= total:
-        return Decimal(1)
-    return Decimal(residents) / Decimal(total)
 
 
 def summary_actor() -> Any:
@@ -72,11 +61,13 @@ def summary_text(*, today: str, today_source: str) -> str:
     engine = get_policy(POLICY_ID)
     collection = engine.data.collection
     actor = summary_actor()
-    rows = village_progress(actor=actor, policy_id=POLICY_ID, target_scale=target_scale())
+    rows = village_progress(actor=actor, policy_id=POLICY_ID)
     cash = collector_cash(actor=actor)
     taken = sum((c.taken for c in cash), Decimal(0))
     remitted = sum((c.remitted for c in cash), Decimal(0))
-    scale = target_scale()
+    targets = TargetTable.objects.filter(
+        policy_id=POLICY_ID, status=TargetTable.Status.ACCEPTED
+    ).first()
     out = [
         f"{engine.name}",
         f"征缴进度（截至 {today}；{today_source}）",
@@ -85,8 +76,8 @@ def summary_text(*, today: str, today_source: str) -> str:
         "完成率 = 已缴费人数 ÷ 2023年目标任务数（附件2）；应参保 = 健在、本年度未参加职工医保"
         "或外地居民医保的户籍人口；困难群体 = 其中持有效身份标识的人",
     ]
-    if scale != 1:
-        out.append(f"演示数据规模较小：目标任务数按附件2乘以{scale:.4f}缩小")
+    if targets is not None:
+        out.append(f"目标任务数取自已采用的任务表：{targets.source_name}")
     out += [
         "",
         progress_table(rows),
