@@ -11,34 +11,35 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
 from yibao.collection.models import Enrollment
 from yibao.collection.selectors import (
     HUNDRED,
     ZERO,
+    HardshipPerson,
     ProgressTotals,
     VillageProgress,
     end_of_day,
-    hardship_tags,
+    hardship_people,
     live_payments,
     live_reductions,
     percent,
     policy_villages,
     progress_totals,
-    should_enroll,
+    progress_with_history,
     village_progress,
 )
-from yibao.core import clock
 from yibao.core.access import not_found, villages_in_scope
 from yibao.core.masking import mask_id_number
 from yibao.policy import PolicyError, get_policy
 from yibao.policy.reporting import bulletin_dates, previous_bulletin_date
-from yibao.registry.models import IdentityTag
+from yibao.registry.models import IdentityTag, Person
 
 from .models import Bulletin, TargetReduction, TargetTable
 
@@ -173,80 +174,63 @@ class MissingPerson:
     categories: tuple[str, ...]
 
 
-def _hardship_people(
-    *, actor: Any, policy_id: str, on: dt.date | None
-) -> tuple[QuerySet[Any], Any]:
-    engine = get_policy(policy_id)
+def _hardship(*, actor: Any, policy_id: str, on: dt.date | None) -> list[HardshipPerson]:
     ids = list(policy_villages(actor=actor, policy_id=policy_id).values_list("pk", flat=True))
-    tags = hardship_tags(on=on or clock.today()).filter(
-        person__in=should_enroll(benefit_year=engine.benefit_year, on=on).filter(
-            hukou_village__in=ids
-        )
-    )
-    paid = live_payments(until=end_of_day(on)).filter(
-        enrollment__person=OuterRef("person"), enrollment__benefit_year=engine.benefit_year
-    )
-    return tags, paid
+    return hardship_people(village_ids=ids, benefit_year=get_policy(policy_id).benefit_year, on=on)
 
 
 def hardship_by_category(
-    *, actor: Any, policy_id: str, on: dt.date | None = None
+    *,
+    actor: Any,
+    policy_id: str,
+    on: dt.date | None = None,
+    people: Sequence[HardshipPerson] | None = None,
 ) -> list[HardshipCategory]:
     """Per identity category: people with a valid tag who should enroll, and how many paid.
     A person with two categories counts in each."""
-    tags, paid = _hardship_people(actor=actor, policy_id=policy_id, on=on)
-    rows = (
-        tags.annotate(paid=Exists(paid))
-        .values("category_key")
-        .annotate(
-            people=Count("person", distinct=True),
-            paid_people=Count("person", distinct=True, filter=Q(paid=True)),
-        )
-        .order_by("category_key")
-    )
+    if people is None:
+        people = _hardship(actor=actor, policy_id=policy_id, on=on)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for person in people:
+        for category in person.categories:
+            counts[category][0] += 1
+            counts[category][1] += person.paid
     return [
-        HardshipCategory(
-            category=r["category_key"],
-            people=r["people"],
-            paid=r["paid_people"],
-            rate=percent(r["paid_people"], r["people"]),
-        )
-        for r in rows
+        HardshipCategory(category=c, people=n, paid=p, rate=percent(p, n))
+        for c, (n, p) in sorted(counts.items())
     ]
 
 
 def hardship_missing(
-    *, actor: Any, policy_id: str, on: dt.date | None = None
+    *,
+    actor: Any,
+    policy_id: str,
+    on: dt.date | None = None,
+    people: Sequence[HardshipPerson] | None = None,
 ) -> list[MissingPerson]:
     """The hardship people who have not paid (as of the end of ``on``), by village."""
-    tags, paid = _hardship_people(actor=actor, policy_id=policy_id, on=on)
-    people: dict[int, dict[str, Any]] = {}
-    for row in (
-        tags.exclude(Exists(paid))
-        .values(
-            "person_id",
-            "person__name",
-            "person__id_number",
-            "person__phone",
-            "person__hukou_village__name",
-            "person__hukou_village__seq",
-            "category_key",
+    if people is None:
+        people = _hardship(actor=actor, policy_id=policy_id, on=on)
+    unpaid = {p.person_id: p for p in people if not p.paid}
+    found = []
+    ids = sorted(unpaid)
+    for start in range(0, len(ids), 5000):
+        found += list(
+            Person.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+                "pk", "name", "id_number", "phone", "hukou_village__name", "hukou_village__seq"
+            )
         )
-        .order_by("person__hukou_village__seq", "person_id", "category_key")
-    ):
-        entry = people.setdefault(row["person_id"], {**row, "categories": []})
-        if row["category_key"] not in entry["categories"]:
-            entry["categories"].append(row["category_key"])
+    found.sort(key=lambda r: (r[5] or 0, r[0]))
     return [
         MissingPerson(
-            person_id=e["person_id"],
-            name=e["person__name"],
-            masked_id_number=mask_id_number(e["person__id_number"]),
-            village=e["person__hukou_village__name"],
-            phone=e["person__phone"],
-            categories=tuple(e["categories"]),
+            person_id=pk,
+            name=name,
+            masked_id_number=mask_id_number(number),
+            village=village,
+            phone=phone,
+            categories=unpaid[pk].categories,
         )
-        for e in people.values()
+        for pk, name, number, phone, village, _ in found
     ]
 
 
@@ -305,21 +289,17 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
     engine = get_policy(policy_id)
     schedule = bulletin_dates(engine.data)
     previous_on = previous_bulletin_date(engine.data, on)
-    rows = village_progress(actor=actor, policy_id=policy_id, on=on)
-    week_ago = {
-        r.village_id: r
-        for r in village_progress(
-            actor=actor, policy_id=policy_id, on=on - dt.timedelta(days=PACE_DAYS)
-        )
-    }
-    previous = (
-        {
-            r.village_id: r
-            for r in village_progress(actor=actor, policy_id=policy_id, on=previous_on)
-        }
-        if previous_on
-        else {}
+    week_before = on - dt.timedelta(days=PACE_DAYS)
+    people: list[HardshipPerson] = []
+    rows, history = progress_with_history(
+        actor=actor,
+        policy_id=policy_id,
+        on=on,
+        earlier=[week_before] + ([previous_on] if previous_on else []),
+        hardship_found=people,
     )
+    week_ago = {r.village_id: r for r in history[week_before]}
+    previous = {r.village_id: r for r in history[previous_on]} if previous_on else {}
     reporting = engine.data.reporting
     interviews = bool(reporting and reporting.bottom_cite)
     result = []
@@ -375,8 +355,8 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
             hardship=totals.hardship,
             hardship_paid=totals.hardship_paid,
         ),
-        hardship=hardship_by_category(actor=actor, policy_id=policy_id, on=on),
-        missing=hardship_missing(actor=actor, policy_id=policy_id, on=on),
+        hardship=hardship_by_category(actor=actor, policy_id=policy_id, people=people),
+        missing=hardship_missing(actor=actor, policy_id=policy_id, people=people),
         notes=notes,
     )
 

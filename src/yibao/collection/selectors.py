@@ -23,14 +23,23 @@ from .models import Collector, Enrollment, Payment, Remittance
 ZERO = Decimal("0")
 
 
-def live_payments(*, until: dt.datetime | None = None) -> QuerySet[Payment]:
+def live_q(*, until: dt.datetime | None = None, prefix: str = "") -> Q:
     """A live payment: a payment (not a reversal) made before ``until`` and not reversed
     before ``until`` (``None``: now). An enrollment has at most one live payment at a time,
-    and it is paid exactly while it has one; every figure that says "paid" counts these."""
-    payments = Payment.objects.filter(reverses__isnull=True)
+    and it is paid exactly while it has one; every figure that says "paid" counts these.
+
+    ``prefix`` reaches the payment through a relation (``"payments__"`` from an enrollment).
+    """
     if until is None:
-        return payments.filter(reversal__isnull=True)
-    return payments.filter(paid_at__lt=until).exclude(reversal__paid_at__lt=until)
+        return Q(**{f"{prefix}reverses__isnull": True, f"{prefix}reversal__isnull": True})
+    return Q(**{f"{prefix}reverses__isnull": True, f"{prefix}paid_at__lt": until}) & (
+        Q(**{f"{prefix}reversal__isnull": True}) | Q(**{f"{prefix}reversal__paid_at__gte": until})
+    )
+
+
+def live_payments(*, until: dt.datetime | None = None) -> QuerySet[Payment]:
+    """The live payments (:func:`live_q`) at ``until``."""
+    return Payment.objects.filter(live_q(until=until))
 
 
 def enrollment_list(
@@ -186,7 +195,7 @@ def cash_on_hand(collector: Collector) -> Decimal:
         Remittance.objects.filter(collector=collector).aggregate(total=Sum("amount"))["total"]
         or ZERO
     )
-    return (taken - remitted).quantize(Decimal("0.01"))
+    return taken - remitted
 
 
 # --- campaign progress -----------------------------------------------------------------
@@ -354,55 +363,72 @@ def village_progress(
     Enrolled and paid count enrollments of the policy's benefit year by the village they were
     made in; should-enroll and hardship count people by their household-register village.
     """
+    return progress_with_history(actor=actor, policy_id=policy_id, on=on)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class VillageStanding:
+    """A village's paid count, target, completion and rank at the end of an earlier day."""
+
+    village_id: int
+    target: int
+    paid: int
+    completion: Decimal
+    rank: int
+    bottom_three: bool
+
+
+def _ranked(rows: Sequence[Any], named: int) -> tuple[dict[int, int], set[int]]:
+    """Rank by completion (highest first; ties by sequence number) and the bottom ``named``."""
+    ordered = sorted(rows, key=lambda r: (-r["completion"], r["seq"], r["village_id"]))
+    bottom = {r["village_id"] for r in ordered[-named:]} if len(ordered) > named else set()
+    return {r["village_id"]: i for i, r in enumerate(ordered, start=1)}, bottom
+
+
+def progress_with_history(
+    *,
+    actor: Any,
+    policy_id: str,
+    on: dt.date | None = None,
+    earlier: Sequence[dt.date] = (),
+    hardship_found: list[HardshipPerson] | None = None,
+) -> tuple[list[VillageProgress], dict[dt.date, list[VillageStanding]]]:
+    """:func:`village_progress` at ``on``, and each village's standing at the end of each
+    of the ``earlier`` days (for a bulletin's change and pace), from the same pass; the
+    hardship people found are appended to ``hardship_found`` when given."""
     engine = get_policy(policy_id)
     year = engine.benefit_year
-    until = end_of_day(on)
-    tag_day = on or clock.today()
+    named = (engine.data.reporting.bottom_named if engine.data.reporting else None) or BOTTOM_NAMED
     villages = list(policy_villages(actor=actor, policy_id=policy_id))
     ids = [v.pk for v in villages]
     targets = village_targets(policy_id=policy_id, villages=villages)
-    reductions = _count_by(
-        live_reductions(benefit_year=year, until=until).filter(village__in=ids), "village"
-    )
-
-    people = should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids)
-    registered = _count_by(people, "hukou_village")
-    # IN (subquery) rather than a correlated EXISTS: PostgreSQL hashes the subquery once,
-    # where a correlated plan on tables without statistics (a fresh import, a test
-    # transaction) re-scans the payments for every person (minutes on a small township).
-    hardship_people = people.filter(pk__in=hardship_tags(on=tag_day).values("person_id"))
-    hardship = _count_by(hardship_people, "hukou_village")
-    paid_people = live_payments(until=until).filter(enrollment__benefit_year=year)
-    hardship_paid = _count_by(
-        hardship_people.filter(pk__in=paid_people.values("enrollment__person_id")),
-        "hukou_village",
-    )
-
-    enrollments = Enrollment.objects.filter(benefit_year=year, village__in=ids)
-    if on is not None:
-        # Enrolled by the end of ``on``: written before it, quoted on or before it (the
-        # campaign date, which differs from the time of the write in a demo or a back-dated
-        # entry), or paid before it.
-        paid_before = Payment.objects.filter(
-            enrollment=OuterRef("pk"), reverses__isnull=True, paid_at__lt=until
+    days: list[dt.date | None] = [on, *earlier]
+    reductions = [
+        _count_by(
+            live_reductions(benefit_year=year, until=end_of_day(day)).filter(village__in=ids),
+            "village",
         )
-        enrollments = enrollments.filter(
-            Q(created_at__lt=until) | Q(quoted_on__lte=on) | Exists(paid_before)
-        )
-    enrolled = _count_by(enrollments, "village")
-    paid = _count_by(
-        live_payments(until=until).filter(
-            enrollment__benefit_year=year, enrollment__village__in=ids
-        ),
-        "enrollment__village",
+        for day in days
+    ]
+    registered = _count_by(
+        should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids), "hukou_village"
     )
+    hardship: dict[int, int] = {}
+    hardship_paid: dict[int, int] = {}
+    people = hardship_people(village_ids=ids, benefit_year=year, on=on)
+    if hardship_found is not None:
+        hardship_found.extend(people)
+    for person in people:
+        hardship[person.village_id] = hardship.get(person.village_id, 0) + 1
+        hardship_paid[person.village_id] = hardship_paid.get(person.village_id, 0) + person.paid
+    enrolled, paid = ledger_counts(village_ids=ids, benefit_year=year, on=on, days=days)
 
     rows = []
     for village in villages:
         published = targets[village.pk]
-        n_reduced = reductions.get(village.pk, 0)
+        n_reduced = reductions[0].get(village.pk, 0)
         target = max(published.target - n_reduced, 0)
-        n_paid = paid.get(village.pk, 0)
+        n_paid = paid[0].get(village.pk, 0)
         n_hardship = hardship.get(village.pk, 0)
         n_hardship_paid = hardship_paid.get(village.pk, 0)
         rows.append(
@@ -429,14 +455,129 @@ def village_progress(
                 should_enroll_published=published.should_enroll,
             )
         )
-    named = (engine.data.reporting.bottom_named if engine.data.reporting else None) or BOTTOM_NAMED
-    ranked = sorted(rows, key=lambda r: (-r["completion"], r["seq"], r["village_id"]))
-    bottom = {r["village_id"] for r in ranked[-named:]} if len(ranked) > named else set()
-    ranks = {r["village_id"]: i for i, r in enumerate(ranked, start=1)}
-    return [
+    ranks, bottom = _ranked(rows, named)
+    progress = [
         VillageProgress(**r, rank=ranks[r["village_id"]], bottom_three=r["village_id"] in bottom)
         for r in rows
     ]
+    history: dict[dt.date, list[VillageStanding]] = {}
+    for index, day in enumerate(earlier, start=1):
+        then = []
+        for village in villages:
+            target = max(targets[village.pk].target - reductions[index].get(village.pk, 0), 0)
+            n_paid = paid[index].get(village.pk, 0)
+            then.append(
+                dict(
+                    village_id=village.pk,
+                    seq=village.seq or 0,
+                    target=target,
+                    paid=n_paid,
+                    completion=percent(n_paid, target),
+                )
+            )
+        ranks, bottom = _ranked(then, named)
+        history[day] = [
+            VillageStanding(
+                village_id=r["village_id"],
+                target=r["target"],
+                paid=r["paid"],
+                completion=r["completion"],
+                rank=ranks[r["village_id"]],
+                bottom_three=r["village_id"] in bottom,
+            )
+            for r in then
+        ]
+    return progress, history
+
+
+def ledger_counts(
+    *,
+    village_ids: Sequence[int],
+    benefit_year: int,
+    on: dt.date | None,
+    days: Sequence[dt.date | None],
+) -> tuple[dict[int, int], list[dict[int, int]]]:
+    """Enrolled per village at the end of ``on``, and paid per village at the end of each of
+    ``days``.
+
+    Enrolled by the end of a day: written before it, quoted on or before it (the campaign
+    date, which differs from the time of the write in a demo), or paid before it (the
+    enrollment's ``paid_at`` is its live payment's time).
+
+    Paid is the count of live payments (:func:`live_q`), computed as payments made before
+    the day's end less those of them reversed before it: the same set, without joining
+    every payment to its (rare) reversal, so that one pass over the payments serves every
+    day asked for."""
+    until = end_of_day(on)
+    enrollments = Enrollment.objects.filter(benefit_year=benefit_year, village__in=village_ids)
+    if until is not None:
+        enrollments = enrollments.filter(
+            Q(created_at__lt=until) | Q(quoted_on__lte=on) | Q(paid_at__lt=until)
+        )
+    enrolled = _count_by(enrollments, "village")
+    cutoffs = [end_of_day(day) for day in days]
+
+    def before(cutoff: dt.datetime | None, field: str = "paid_at") -> Q:
+        return Q() if cutoff is None else Q(**{f"{field}__lt": cutoff})
+
+    in_scope = {"enrollment__benefit_year": benefit_year, "enrollment__village__in": village_ids}
+    made = (
+        Payment.objects.filter(reverses__isnull=True, **in_scope)
+        .values("enrollment__village")
+        .annotate(**{f"n{i}": Count("pk", filter=before(c)) for i, c in enumerate(cutoffs)})
+    )
+    undone = (
+        Payment.objects.filter(reverses__isnull=False, **in_scope)
+        .values("enrollment__village")
+        .annotate(
+            **{
+                f"n{i}": Count("pk", filter=before(c) & before(c, "reverses__paid_at"))
+                for i, c in enumerate(cutoffs)
+            }
+        )
+    )
+    counts: list[dict[int, int]] = [{} for _ in days]
+    for rows, sign in ((made, 1), (undone, -1)):
+        for row in rows:
+            for i in range(len(days)):
+                village = row["enrollment__village"]
+                counts[i][village] = counts[i].get(village, 0) + sign * row[f"n{i}"]
+    return enrolled, counts
+
+
+@dataclass(frozen=True, slots=True)
+class HardshipPerson:
+    """A person who should enroll and holds a valid identity tag (one line per category)."""
+
+    person_id: int
+    village_id: int
+    categories: tuple[str, ...]
+    paid: bool  # has a live payment for the benefit year at the end of the day
+
+
+def hardship_people(
+    *, village_ids: Sequence[int], benefit_year: int, on: dt.date | None
+) -> list[HardshipPerson]:
+    """Hardship people (should enroll, valid tag on ``on``) registered in ``village_ids``."""
+    people = should_enroll(benefit_year=benefit_year, on=on).filter(hukou_village__in=village_ids)
+    paid = live_payments(until=end_of_day(on)).filter(
+        enrollment__person=OuterRef("person"), enrollment__benefit_year=benefit_year
+    )
+    rows = (
+        hardship_tags(on=on or clock.today())
+        .filter(person__in=people.values("pk"))
+        .annotate(paid=Exists(paid))
+        .values_list("person_id", "person__hukou_village_id", "category_key", "paid")
+        .order_by("person_id", "category_key")
+    )
+    found: dict[int, HardshipPerson] = {}
+    for person_id, village_id, category, is_paid in rows:
+        before = found.get(person_id)
+        categories = (*before.categories, category) if before else (category,)
+        if before and category in before.categories:
+            continue
+        found[person_id] = HardshipPerson(person_id, village_id, categories, bool(is_paid))
+    return list(found.values())
 
 
 def progress_totals(rows: Sequence[VillageProgress]) -> ProgressTotals:
@@ -574,8 +715,6 @@ class CollectorCash:
     taken: Decimal  # cash payments net of reversals
     remitted: Decimal
     held: Decimal
-    # When the oldest cash still held was taken (first in, first out); None when none is held.
-    held_since: dt.datetime | None = None
 
 
 def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
@@ -588,84 +727,28 @@ def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CashEntry:
-    """One movement of a collector's cash: a cash payment (``reverses`` None, amount >= 0),
-    a reversal of one (amount <= 0, ``reverses`` the payment's id) or a remittance
-    (``remittance`` True, amount > 0 handed to the bank)."""
-
-    at: dt.datetime
-    amount: Decimal
-    payment_id: int | None = None
-    reverses: int | None = None
-    remittance: bool = False
-
-
-def held_since(entries: Sequence[CashEntry]) -> dt.datetime | None:
-    """When the oldest cash still held was taken, first in first out.
-
-    Each cash payment is a lot; a reversal hands back its own payment's money first (the
-    rest, if that lot was already remitted, from the oldest lot); a remittance hands over
-    the oldest lots first. Entries are applied in time order (a payment before a remittance
-    of the same moment)."""
-    lots: list[list[Any]] = []  # [taken at, amount left, payment id]
-    for entry in sorted(entries, key=lambda e: (e.at, e.remittance, e.reverses is not None)):
-        if entry.remittance:
-            _consume(lots, entry.amount)
-        elif entry.reverses is not None:
-            rest = -entry.amount
-            for lot in lots:
-                if lot[2] == entry.reverses:
-                    used = min(lot[1], rest)
-                    lot[1] -= used
-                    rest -= used
-            _consume(lots, rest)
-        elif entry.amount > 0:
-            lots.append([entry.at, entry.amount, entry.payment_id])
-        lots = [lot for lot in lots if lot[1] > 0]
-    return lots[0][0] if lots else None
-
-
-def _consume(lots: list[list[Any]], amount: Decimal) -> None:
-    for lot in lots:
-        if amount <= 0:
-            return
-        used = min(lot[1], amount)
-        lot[1] -= used
-        amount -= used
-
-
-def cash_entries(
-    collector_ids: Sequence[int], *, until: dt.datetime | None = None
-) -> dict[int, list[CashEntry]]:
-    """Every cash movement of the collectors (before ``until``), by collector id."""
-    payments = Payment.objects.filter(collector__in=collector_ids, channel=Payment.Channel.CASH)
-    remittances = Remittance.objects.filter(collector__in=collector_ids)
-    if until is not None:
-        payments = payments.filter(paid_at__lt=until)
-        remittances = remittances.filter(remitted_at__lt=until)
-    entries: dict[int, list[CashEntry]] = {pk: [] for pk in collector_ids}
-    for pk, collector, at, amount, reverses in payments.values_list(
-        "pk", "collector", "paid_at", "amount", "reverses"
-    ):
-        entries[collector].append(CashEntry(at, amount, payment_id=pk, reverses=reverses))
-    for collector, at, amount in remittances.values_list("collector", "remitted_at", "amount"):
-        entries[collector].append(CashEntry(at, amount, remittance=True))
-    return entries
-
-
-def collector_cash(*, actor: Any, on: dt.date | None = None) -> list[CollectorCash]:
-    """Cash taken, remitted and held per collector in ``actor``'s scope, now or at the end of
-    day ``on``, with when the oldest cash held was taken (:func:`held_since`)."""
+def collector_cash(*, actor: Any) -> list[CollectorCash]:
+    """Cash taken, remitted and held now per collector in ``actor``'s scope."""
     collectors = list(
         collectors_in_scope(actor).select_related("user").prefetch_related("villages")
     )
-    entries = cash_entries([c.pk for c in collectors], until=_cutoff(on))
+    ids = [c.pk for c in collectors]
+    taken = dict(
+        Payment.objects.filter(collector__in=ids, channel=Payment.Channel.CASH)
+        .values("collector")
+        .annotate(s=Sum("amount"))
+        .values_list("collector", "s")
+    )
+    remitted = dict(
+        Remittance.objects.filter(collector__in=ids)
+        .values("collector")
+        .annotate(s=Sum("amount"))
+        .values_list("collector", "s")
+    )
     rows = []
     for c in collectors:
-        mine = entries[c.pk]
-        cash = sum((e.amount for e in mine if not e.remittance), ZERO)
-        out = sum((e.amount for e in mine if e.remittance), ZERO)
+        cash = taken.get(c.pk) or ZERO
+        out = remitted.get(c.pk) or ZERO
         rows.append(
             CollectorCash(
                 collector_id=c.pk,
@@ -677,7 +760,6 @@ def collector_cash(*, actor: Any, on: dt.date | None = None) -> list[CollectorCa
                 taken=cash,
                 remitted=out,
                 held=cash - out,
-                held_since=held_since(mine),
             )
         )
     return sorted(rows, key=lambda r: (-r.held, r.username))
