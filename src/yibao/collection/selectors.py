@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
@@ -237,8 +237,8 @@ def should_enroll(*, benefit_year: int, on: dt.date | None = None) -> QuerySet[P
     alive = Q(status=Person.Status.ALIVE)
     if on is not None:
         alive |= Q(deceased_on__gt=on)
-    other = OtherInsurance.objects.filter(person=OuterRef("pk"), benefit_year=benefit_year)
-    return Person.objects.filter(alive).exclude(Exists(other))
+    other = OtherInsurance.objects.filter(benefit_year=benefit_year).values("person_id")
+    return Person.objects.filter(alive).exclude(pk__in=other)
 
 
 def hardship_tags(*, on: dt.date) -> QuerySet[IdentityTag]:
@@ -560,16 +560,22 @@ def hardship_people(
 ) -> list[HardshipPerson]:
     """Hardship people (should enroll, valid tag on ``on``) registered in ``village_ids``."""
     people = should_enroll(benefit_year=benefit_year, on=on).filter(hukou_village__in=village_ids)
-    paid = live_payments(until=end_of_day(on)).filter(
-        enrollment__person=OuterRef("person"), enrollment__benefit_year=benefit_year
+    # IN (subquery) rather than correlated EXISTS: PostgreSQL hashes a subquery once, where a
+    # correlated plan on tables without statistics re-scans the payments for every person.
+    tags = hardship_tags(on=on or clock.today()).filter(person__in=people.values("pk"))
+    paid = set(
+        live_payments(until=end_of_day(on))
+        .filter(
+            enrollment__benefit_year=benefit_year, enrollment__person__in=tags.values("person_id")
+        )
+        .values_list("enrollment__person_id", flat=True)
     )
-    rows = (
-        hardship_tags(on=on or clock.today())
-        .filter(person__in=people.values("pk"))
-        .annotate(paid=Exists(paid))
-        .values_list("person_id", "person__hukou_village_id", "category_key", "paid")
-        .order_by("person_id", "category_key")
-    )
+    rows = [
+        (person_id, village_id, category, person_id in paid)
+        for person_id, village_id, category in tags.values_list(
+            "person_id", "person__hukou_village_id", "category_key"
+        ).order_by("person_id", "category_key")
+    ]
     found: dict[int, HardshipPerson] = {}
     for person_id, village_id, category, is_paid in rows:
         before = found.get(person_id)

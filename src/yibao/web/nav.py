@@ -39,6 +39,10 @@ NAV: list[NavItem] = [
     NavItem("web:close", "日结", "日结", READERS),
     NavItem("web:tax_import", "税务缴费明细", "税务", OFFICE),
     NavItem("web:notice", "缴费公示", "公示", READERS),
+    NavItem("web:bulletins", "进度通报", "通报", AUDIT),
+    NavItem("web:targets", "目标任务", "任务", OFFICE),
+    NavItem("web:assessment", "考核", "考核", AUDIT),
+    NavItem("web:subsidy", "资助资金", "资助", AUDIT),
 ]
 
 

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from .views import audit, auth, cash, desk, funds, households, intake, ledger, office, outreach
+from .views import (
+    audit,
+    auth,
+    campaign,
+    cash,
+    desk,
+    funds,
+    households,
+    intake,
+    ledger,
+    office,
+    outreach,
+)
 
 app_name = "web"
 
@@ -50,4 +62,12 @@ urlpatterns = [
     path("intake/person-lists/", intake.person_list_page, name="person_lists"),
     path("desk/worklists/", intake.worklists, name="worklists"),
     path("desk/worklists/export.xlsx", intake.worklist_export, name="worklist_export"),
+    # the campaign: bulletins, targets and reductions, assessment, subsidy accounts
+    path("office/bulletins/", campaign.bulletins, name="bulletins"),
+    path("office/bulletins/export.xlsx", campaign.bulletin_export, name="bulletin_export"),
+    path("office/targets/", campaign.targets, name="targets"),
+    path("office/targets/<int:table_id>/", campaign.target_table, name="target_table"),
+    path("office/reductions/", campaign.reductions, name="reductions"),
+    path("office/assessment/", campaign.assessment, name="assessment"),
+    path("office/subsidy/", campaign.subsidy, name="subsidy"),
 ]
