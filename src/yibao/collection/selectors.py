@@ -195,7 +195,7 @@ def cash_on_hand(collector: Collector) -> Decimal:
         Remittance.objects.filter(collector=collector).aggregate(total=Sum("amount"))["total"]
         or ZERO
     )
-    return taken - remitted
+    return (taken - remitted).quantize(Decimal("0.01"))
 
 
 # --- campaign progress -----------------------------------------------------------------
@@ -213,6 +213,9 @@ def end_of_day(on: dt.date | None) -> dt.datetime | None:
     if on is None:
         return None
     return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+
+
+_cutoff = end_of_day  # the earlier name, still imported by yibao.intake.worklists
 
 
 def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
@@ -721,6 +724,8 @@ class CollectorCash:
     taken: Decimal  # cash payments net of reversals
     remitted: Decimal
     held: Decimal
+    # When the oldest cash still held was taken (first in, first out); None when none is held.
+    held_since: dt.datetime | None = None
 
 
 def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
@@ -733,28 +738,84 @@ def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
     )
 
 
-def collector_cash(*, actor: Any) -> list[CollectorCash]:
-    """Cash taken, remitted and held now per collector in ``actor``'s scope."""
+@dataclass(frozen=True, slots=True)
+class CashEntry:
+    """One movement of a collector's cash: a cash payment (``reverses`` None, amount >= 0),
+    a reversal of one (amount <= 0, ``reverses`` the payment's id) or a remittance
+    (``remittance`` True, amount > 0 handed to the bank)."""
+
+    at: dt.datetime
+    amount: Decimal
+    payment_id: int | None = None
+    reverses: int | None = None
+    remittance: bool = False
+
+
+def held_since(entries: Sequence[CashEntry]) -> dt.datetime | None:
+    """When the oldest cash still held was taken, first in first out.
+
+    Each cash payment is a lot; a reversal hands back its own payment's money first (the
+    rest, if that lot was already remitted, from the oldest lot); a remittance hands over
+    the oldest lots first. Entries are applied in time order (a payment before a remittance
+    of the same moment)."""
+    lots: list[list[Any]] = []  # [taken at, amount left, payment id]
+    for entry in sorted(entries, key=lambda e: (e.at, e.remittance, e.reverses is not None)):
+        if entry.remittance:
+            _consume(lots, entry.amount)
+        elif entry.reverses is not None:
+            rest = -entry.amount
+            for lot in lots:
+                if lot[2] == entry.reverses:
+                    used = min(lot[1], rest)
+                    lot[1] -= used
+                    rest -= used
+            _consume(lots, rest)
+        elif entry.amount > 0:
+            lots.append([entry.at, entry.amount, entry.payment_id])
+        lots = [lot for lot in lots if lot[1] > 0]
+    return lots[0][0] if lots else None
+
+
+def _consume(lots: list[list[Any]], amount: Decimal) -> None:
+    for lot in lots:
+        if amount <= 0:
+            return
+        used = min(lot[1], amount)
+        lot[1] -= used
+        amount -= used
+
+
+def cash_entries(
+    collector_ids: Sequence[int], *, until: dt.datetime | None = None
+) -> dict[int, list[CashEntry]]:
+    """Every cash movement of the collectors (before ``until``), by collector id."""
+    payments = Payment.objects.filter(collector__in=collector_ids, channel=Payment.Channel.CASH)
+    remittances = Remittance.objects.filter(collector__in=collector_ids)
+    if until is not None:
+        payments = payments.filter(paid_at__lt=until)
+        remittances = remittances.filter(remitted_at__lt=until)
+    entries: dict[int, list[CashEntry]] = {pk: [] for pk in collector_ids}
+    for pk, collector, at, amount, reverses in payments.values_list(
+        "pk", "collector", "paid_at", "amount", "reverses"
+    ):
+        entries[collector].append(CashEntry(at, amount, payment_id=pk, reverses=reverses))
+    for collector, at, amount in remittances.values_list("collector", "remitted_at", "amount"):
+        entries[collector].append(CashEntry(at, amount, remittance=True))
+    return entries
+
+
+def collector_cash(*, actor: Any, on: dt.date | None = None) -> list[CollectorCash]:
+    """Cash taken, remitted and held per collector in ``actor``'s scope, now or at the end of
+    day ``on``, with when the oldest cash held was taken (:func:`held_since`)."""
     collectors = list(
         collectors_in_scope(actor).select_related("user").prefetch_related("villages")
     )
-    ids = [c.pk for c in collectors]
-    taken = dict(
-        Payment.objects.filter(collector__in=ids, channel=Payment.Channel.CASH)
-        .values("collector")
-        .annotate(s=Sum("amount"))
-        .values_list("collector", "s")
-    )
-    remitted = dict(
-        Remittance.objects.filter(collector__in=ids)
-        .values("collector")
-        .annotate(s=Sum("amount"))
-        .values_list("collector", "s")
-    )
+    entries = cash_entries([c.pk for c in collectors], until=end_of_day(on))
     rows = []
     for c in collectors:
-        cash = taken.get(c.pk) or ZERO
-        out = remitted.get(c.pk) or ZERO
+        mine = entries[c.pk]
+        cash = sum((e.amount for e in mine if not e.remittance), ZERO)
+        out = sum((e.amount for e in mine if e.remittance), ZERO)
         rows.append(
             CollectorCash(
                 collector_id=c.pk,
@@ -766,6 +827,7 @@ def collector_cash(*, actor: Any) -> list[CollectorCash]:
                 taken=cash,
                 remitted=out,
                 held=cash - out,
+                held_since=held_since(mine),
             )
         )
     return sorted(rows, key=lambda r: (-r.held, r.username))
