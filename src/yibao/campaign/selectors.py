@@ -27,6 +27,7 @@ from yibao.collection.selectors import (
     VillageProgress,
     end_of_day,
     hardship_people,
+    last_payment_day,
     live_payments,
     live_reductions,
     percent,
@@ -274,14 +275,19 @@ class BulletinFigures:
         return data
 
 
-def _projection(*, on: dt.date, target: int, paid: int, pace: int) -> tuple[dt.date | None, str]:
+def _projection(
+    *, on: dt.date, target: int, paid: int, pace: int, last_day: dt.date
+) -> tuple[dt.date | None, str]:
     remaining = target - paid
     if remaining <= 0:
         return None, "已完成目标任务"
     if pace <= 0:
         return None, f"近{PACE_DAYS}日没有新增缴费，按此进度无法完成"
     days = math.ceil(Decimal(remaining) * PACE_DAYS / Decimal(pace))
-    return on + dt.timedelta(days=days), f"按近{PACE_DAYS}日进度（{pace}人）预计"
+    projected = on + dt.timedelta(days=days)
+    if projected > last_day:
+        return None, f"按近{PACE_DAYS}日进度（{pace}人），{last_day}前无法完成"
+    return projected, f"按近{PACE_DAYS}日进度（{pace}人）预计"
 
 
 def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigures:
@@ -305,7 +311,9 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
     result = []
     for r in rows:
         pace = r.paid - week_ago[r.village_id].paid
-        projected_on, projection = _projection(on=on, target=r.target, paid=r.paid, pace=pace)
+        projected_on, projection = _projection(
+            on=on, target=r.target, paid=r.paid, pace=pace, last_day=last_payment_day(engine)
+        )
         before = previous.get(r.village_id)
         base = r.should_enroll_published or r.should_enroll
         result.append(
