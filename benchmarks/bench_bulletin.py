@@ -95,12 +95,15 @@ def insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         return
     # Django stores SQLite timestamps as UTC text: adapt as the ORM would.
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in row) for row in rows]
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 50_000):
-            cursor.executemany(sql, rows[start : start + 50_000])
+            chunk = [
+                tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in row)
+                for row in rows[start : start + 50_000]
+            ]
+            cursor.executemany(sql, chunk)
 
 
 def build(residents: int, villages: int, seed: int) -> object:
