@@ -262,8 +262,9 @@ def _review_notes(
             status=Enrollment.Status.PAID,
         ).values_list("person_id", flat=True)
     )
+    holding = identities_after(identity_list, entries, {e.person_id for e in acting if e.person_id})
     for entry in acting:
-        keys = identities_after(entry)
+        keys = holding.get(entry.person_id or 0, [])
         if len(keys) > 1:
             entry.applied = applied_identity(
                 policy_id=identity_list.policy_id, keys=keys, on=identity_list.list_date
@@ -404,28 +405,35 @@ def identity_list_discard(
 # --- what confirmation shows: the policy's multi-identity order ----------------------------
 
 
-def identities_after(entry: IdentityListEntry) -> list[str]:
-    """The identity keys ``entry.person`` holds once its list is confirmed: open tags from
-    other departments plus this list's categories for the person."""
-    if entry.person_id is None:
-        return []
-    identity_list = entry.identity_list
+def identities_after(
+    identity_list: IdentityList, entries: list[IdentityListEntry], person_ids: set[int]
+) -> dict[int, list[str]]:
+    """The identity keys each of ``person_ids`` holds once the list is confirmed: tags from
+    other departments valid on the list date, plus this list's categories for the person
+    (two passes over memory, one query)."""
     day = identity_list.list_date
-    others = IdentityTag.objects.filter(person_id=entry.person_id).exclude(
+    held: dict[int, list[str]] = defaultdict(list)
+    others = IdentityTag.objects.filter(person_id__in=person_ids).exclude(
         department=identity_list.department
     )
-    keys = [
-        t.category_key
-        for t in others
-        if (t.valid_from is None or t.valid_from <= day)
-        and (t.valid_to is None or t.valid_to >= day)
-    ]
-    keys += [
-        e.category_key
-        for e in identity_list.entries.filter(person_id=entry.person_id, row__isnull=False)
-        if e.change in (Change.NEW, Change.CHANGED, Change.UNCHANGED)
-    ]
-    return list(dict.fromkeys(keys))
+    for tag in others.order_by("id"):
+        if (tag.valid_from is None or tag.valid_from <= day) and (
+            tag.valid_to is None or tag.valid_to >= day
+        ):
+            held[tag.person_id].append(tag.category_key)
+    for entry in entries:
+        if (
+            entry.person_id in person_ids
+            and entry.row
+            and entry.change
+            in (
+                Change.NEW,
+                Change.CHANGED,
+                Change.UNCHANGED,
+            )
+        ):
+            held[entry.person_id].append(entry.category_key)
+    return {person_id: list(dict.fromkeys(keys)) for person_id, keys in held.items()}
 
 
 def applied_identity(*, policy_id: str, keys: list[str], on: dt.date, tier: int = 1) -> str:
