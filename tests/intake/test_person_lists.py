@@ -141,3 +141,20 @@ def test_the_commands_import_a_death_list_and_print_the_anomalies(town, tmp_path
     assert "死亡名单 2023 死亡.xlsx：已标记1" in capsys.readouterr().out
     assert main(["anomalies", *args]) == 0
     assert "死亡后仍有缴费\t三河街社区\t乙（500222********" in capsys.readouterr().out
+
+
+def test_a_card_activation_list_leaves_the_rest_on_the_ecard_worklist_with_the_rate(town, tmp_path):
+    from yibao.intake.worklists import card_activation_rate
+
+    one, two, three = (f.person(town.sanhe, name=n) for n in ("甲", "乙", "丙"))
+    path = write_xlsx(
+        tmp_path / "激活.xlsx",
+        [["姓名", "身份证号", "激活日期"], ["甲", one.id_number, "2022-11-02"],
+         ["乙", two.id_number, "2022-11-03"]],
+    )  # fmt: skip
+
+    person_list_import(actor=town.office, path=path, kind="ecard", benefit_year=2023)
+
+    rows = worklist(actor=town.sanhe_collector, village=town.sanhe, policy_id=POLICY, kind="ecard")
+    assert [r.person for r in rows] == [three]
+    assert card_activation_rate(actor=town.sanhe_collector, village=town.sanhe) == (2, 3)

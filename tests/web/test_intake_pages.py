@@ -119,3 +119,9 @@ def test_the_areas_page_refuses_a_township_office_and_sets_up_for_the_district(t
     assert "500110003" in found
     page = bureau.post("/intake/areas/", {"action": "setup", "code": "500110003"}).content.decode()
     assert "綦江区三江街道（500110003）" in page
+
+
+def test_the_ecard_worklist_shows_the_villages_activation_rate(town, sanhe):
+    f.person(town.sanhe, name="未激活")
+    page = sanhe.get("/desk/worklists/?kind=ecard").content.decode()
+    assert "本村（社区）医保电子凭证激活率 0.00%（0/1人）" in page

@@ -210,7 +210,7 @@ def identity_list_discard(request: HttpRequest, list_id: int, payload: DiscardIn
 
 
 WorklistKind = Literal[
-    "hardship", "lapsed", "household_partial", "newborn", "residents", "no_phone"
+    "hardship", "lapsed", "household_partial", "newborn", "residents", "no_phone", "ecard"
 ]
 
 
@@ -287,7 +287,7 @@ class PersonListEntryOut(Schema):
 
 class PersonListOut(Schema):
     id: int
-    kind: Literal["death", "employee", "university"]
+    kind: Literal["death", "employee", "university", "ecard"]
     benefit_year: int
     source: str
     counts: dict[str, int]
@@ -319,7 +319,7 @@ class PayerPatternOut(Schema):
 def person_list_upload(
     request: HttpRequest,
     file: File[UploadedFile],
-    kind: Form[Literal["death", "employee", "university"]],
+    kind: Form[Literal["death", "employee", "university", "ecard"]],
     benefit_year: Form[int],
 ) -> Any:
     with uploaded_path(file) as path:

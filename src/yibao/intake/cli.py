@@ -339,7 +339,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "kind",
-        choices=["hardship", "lapsed", "household_partial", "newborn", "residents", "no_phone"],
+        choices=[
+            "hardship",
+            "lapsed",
+            "household_partial",
+            "newborn",
+            "residents",
+            "no_phone",
+            "ecard",
+        ],
     )
     p.add_argument("--village", required=True, help="村（社区）名称或区划代码")
     p.add_argument("--policy", help="政策编号（默认：本辖区适用的政策）")
@@ -350,7 +358,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     people = lists.add_parser(
         "people", help="死亡、职工医保、在校大学生名单：标记人员，不再列入动员名单"
     )
-    people.add_argument("kind", choices=["death", "employee", "university"])
+    people.add_argument("kind", choices=["death", "employee", "university", "ecard"])
     people.add_argument("file")
     people.add_argument("--year", type=int, required=True, help="待遇年度，如 2023")
     people.add_argument("--township", help="街道（镇）名称或区划代码（区医保局须指定）")

@@ -139,6 +139,7 @@ class PersonList(models.Model):
         DEATH = "death", "死亡名单"
         EMPLOYEE = "employee", "职工医保参保名单"
         UNIVERSITY = "university", "在校大学生名单"
+        ECARD = "ecard", "医保电子凭证激活名单"
 
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     township = models.ForeignKey(
@@ -194,3 +195,23 @@ class PersonListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.get_outcome_display()}"
+
+
+class CardActivation(models.Model):
+    """A person's electronic medical insurance card (医保电子凭证) is activated, as the
+    district's list says."""
+
+    person = models.OneToOneField(
+        "registry.Person", verbose_name="参保人", on_delete=models.PROTECT, related_name="+"
+    )
+    activated_on = models.DateField("激活日期", null=True, blank=True)
+    person_list = models.ForeignKey(
+        PersonList, verbose_name="来源名单", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "医保电子凭证激活"
+        verbose_name_plural = "医保电子凭证激活"
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.activated_on or ''}"

@@ -1,4 +1,4 @@
-"""Deaths, employee insurance and university students from authorities' lists; the
+"""Deaths, employee insurance, university students and card activations from lists; the
 anomalies they reveal; payment patterns for review (垫资参保后套取).
 
 The import writes through the registry's services (``person_mark_deceased``,
@@ -25,7 +25,7 @@ from yibao.registry.models import OtherInsurance, Person, Township
 from yibao.registry.services import other_insurance_record, person_mark_deceased
 from yibao.transfer.imports import ListRow, list_rows
 
-from .models import PersonList, PersonListEntry
+from .models import CardActivation, PersonList, PersonListEntry
 from .roles import require_office
 from .services import Progress, township_of
 
@@ -103,6 +103,14 @@ def _apply(actor: Any, person_list: PersonList, person: Person, row: ListRow) ->
             return Outcome.ALREADY, f"此前已登记死亡（{person.deceased_on}）"
         person_mark_deceased(actor=actor, person=person, died_on=row.died_on, evidence=evidence)
         return Outcome.APPLIED, f"死亡日期{row.died_on}"
+    if person_list.kind == PersonList.Kind.ECARD:
+        card, created = CardActivation.objects.get_or_create(
+            person=person, defaults={"activated_on": row.activated_on, "person_list": person_list}
+        )
+        if not created:
+            return Outcome.ALREADY, f"此前已激活（{card.activated_on or '日期未知'}）"
+        audit_record(actor=actor, action="card.activate", instance=card, after=snapshot(card))
+        return Outcome.APPLIED, f"激活日期{row.activated_on or '未填'}"
     if person_list.kind == PersonList.Kind.EMPLOYEE:
         kind, place = OtherInsurance.Kind.EMPLOYEE, row.insured_place
     else:

@@ -36,6 +36,7 @@ WORKLISTS = {
     "newborn": "出生90日内未参保的新生儿",
     "residents": "居住在本村的外村（区）户籍人员未参保",
     "no_phone": "无有效联系电话",
+    "ecard": "医保电子凭证未激活",
 }
 
 
@@ -113,6 +114,8 @@ def worklist(
     day = on or clock.today()
     if kind == "residents":
         return _residents(village=village, year=year, on=on)
+    if kind == "ecard":
+        return _ecard(village=village)
     unpaid = unpaid_should_enroll(village=village, benefit_year=year, on=on)
     return _BUILDERS[kind](unpaid, policy_id=policy_id, year=year, day=day, on=on)
 
@@ -224,6 +227,33 @@ def _household_partial(
         )
         for p in sorted(people, key=lambda p: (p.household_id, p.name, p.pk))
     ]
+
+
+def _ecard(*, village: Village) -> list[WorklistRow]:
+    """Alive people of ``village`` whose electronic card the district's list does not show
+    as activated (Aikou tracks the rate: :func:`card_activation_rate`)."""
+    from .models import CardActivation
+
+    activated = CardActivation.objects.filter(person=OuterRef("pk"))
+    people = (
+        Person.objects.filter(hukou_village=village, status=Person.Status.ALIVE)
+        .exclude(Exists(activated))
+        .select_related("household__head")
+        .order_by("name", "pk")
+    )
+    return [
+        WorklistRow(person=p, reason="医保电子凭证未激活", household_head=_head(p)) for p in people
+    ]
+
+
+def card_activation_rate(*, actor: Any, village: Village) -> tuple[int, int]:
+    """(activated, alive registered) in ``village``: the activation rate's two numbers."""
+    from .models import CardActivation
+
+    require_village(actor, village)
+    alive = Person.objects.filter(hukou_village=village, status=Person.Status.ALIVE)
+    activated = CardActivation.objects.filter(person__in=alive).count()
+    return activated, alive.count()
 
 
 def _age(birth: dt.date, day: dt.date) -> int:

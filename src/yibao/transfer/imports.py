@@ -998,6 +998,7 @@ class ListRow:
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     died_on: dt.date | None = None
+    activated_on: dt.date | None = None
     insured_place: str = ""
     insurance_kind: str = ""
     school: str = ""
@@ -1049,7 +1050,7 @@ def _list_row(table: Table, number: int, cells: list[Any], *, today: dt.date) ->
             ).number
         except ApplicationError as error:
             row.reject(error.code, f"证件号码无效：{error.params.get('reason') or error.message}")
-    for key in ("valid_from", "valid_to", "died_on"):
+    for key in ("valid_from", "valid_to", "died_on", "activated_on"):
         try:
             setattr(row, key, _date(get(cells, key)))
         except ValueError:

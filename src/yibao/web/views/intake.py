@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yibao.collection.selectors import percent
 from yibao.core import clock
 from yibao.core.access import access_village
 from yibao.core.errors import ApplicationError
@@ -31,7 +32,13 @@ from yibao.intake.services import (
     identity_list_stage,
 )
 from yibao.intake.uploads import uploaded_path
-from yibao.intake.worklists import WORKLIST_HEADERS, WORKLISTS, worklist, worklist_table
+from yibao.intake.worklists import (
+    WORKLIST_HEADERS,
+    WORKLISTS,
+    card_activation_rate,
+    worklist,
+    worklist_table,
+)
 from yibao.registry.selectors import village_list
 from yibao.transfer.imports import persons_import
 from yibao.transfer.workbook import XLSX_TYPE, table_workbook
@@ -295,10 +302,15 @@ def _worklist(request: HttpRequest) -> tuple[Any, list[Any], str, list[Any], Any
 def worklists(request: HttpRequest) -> HttpResponse:
     """工作清单: one village's list of who to reach next (a collector sees their villages)."""
     village, villages, kind, rows, engine = _worklist(request)
+    activation = None
+    if kind == "ecard" and village is not None:
+        activated, alive = card_activation_rate(actor=request.user, village=village)
+        activation = {"activated": activated, "alive": alive, "rate": percent(activated, alive)}
     return render(
         request,
         "web/intake/worklists.html",
         {
+            "activation": activation,
             "village": village,
             "villages": villages,
             "kind": kind,
