@@ -6,6 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -89,15 +90,43 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     engine = get_policy(args.id)
     findings = engine.findings()
     if args.json:
-        data = engine.data.model_dump(mode="json", by_alias=True)
-        data["findings"] = [f.to_dict() for f in findings]
-        _print_json(data)
+        _print_json(engine.describe())
         return 0
     print(render(engine.data))
     if findings:
         print("\n核对发现：")
         for f in findings:
             print(f"  [{'错误' if f.level == 'error' else '提示'}] {f.message}")
+    return 0
+
+
+def cmd_policy_load(args: argparse.Namespace) -> int:
+    """Load a supplement (a document a policy cites but the project lacks) into the ledger."""
+    from yibao.manage_cli import setup_django
+
+    setup_django()
+    from yibao.collection.services import policy_supplement_load
+    from yibao.transfer.cli import _actor
+
+    with open(args.file, encoding="utf-8") as handle:
+        text = handle.read()
+    record = policy_supplement_load(
+        actor=_actor(args.user), text=text, note=args.note or "", name=args.file
+    )
+    result = {
+        "policy": record.policy_id,
+        "version": record.version,
+        "document": record.document,
+        "cite": record.cite,
+        "sha256": record.sha256,
+    }
+    if args.json:
+        _print_json(result)
+    else:
+        print(
+            f"已载入{record.policy_id}的补充文件第{record.version}版：{record.document}"
+            f"（{record.cite}）"
+        )
     return 0
 
 
@@ -186,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_policy_show)
+    p = policy.add_parser(
+        "load", help="载入政策所引而未收录文件的补充（区医保局），校验同政策文件，按版本保存并留痕"
+    )
+    p.add_argument("file", help="补充文件（TOML）：policy、document、cite 与各身份的资助标准")
+    p.add_argument("--note", help="说明")
+    p.add_argument("--user", default=os.environ.get("YIBAO_USER"), help="操作人用户名")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_policy_load)
 
     q = sub.add_parser("quote", help="计算个人缴费、资助与待遇享受期")
     q.add_argument("--policy", required=True)

@@ -75,6 +75,8 @@ UNSCOPED = {
     ("GET", f"{API}/progress/hardship"): "the caller's villages only",
     ("GET", f"{API}/assessment"): "the caller's villages only",
     ("GET", f"{API}/subsidy-accounts"): "the caller's villages only",
+    ("GET", f"{API}/policies/{{policy_id}}"): "public policy text, offices only (test_policies.py)",
+    ("POST", f"{API}/policy-supplements"): "district office only (tests/api/test_policies.py)",
 }
 
 SCHEMA_FREE = {"", "openapi.json", "docs", "docs/assets/{name}", "^.*$"}

@@ -47,6 +47,8 @@ def test_the_township_dashboard_shows_a_payment_taken_at_a_village_desk(new_page
         ("clerk", "/desk/unpaid/", "未缴名单", "unpaid-township"),
         ("auditor", "/audit/", "审计", "audit"),
         ("district", "/office/", "征缴进度", "dashboard-district"),
+        ("clerk", "/policy/", "政策", "policy"),
+        ("district", "/policy/supplements/", "载入政策补充文件", "policy-supplement"),
     ],
 )
 def test_each_role_opens_its_pages_with_their_styles_and_scripts(

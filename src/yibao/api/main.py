@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from yibao.funds import api as funds_api
 from yibao.intake import api as intake_api
 
-from . import campaign, collection, errors, outreach, progress, quotes, registry
+from . import campaign, collection, errors, outreach, policies, progress, quotes, registry
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
 
@@ -31,6 +31,7 @@ errors.install(api)
 api.add_router("", registry.router)
 api.add_router("", collection.router)
 api.add_router("", quotes.router)
+api.add_router("", policies.router)
 api.add_router("", outreach.router)
 api.add_router("", progress.router)
 api.add_router("", intake_api.router)

@@ -7,7 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from yibao.policy import IdentityClaim, QuoteRequest, get_policy
+from yibao.collection.services import policy_engine
+from yibao.policy import IdentityClaim, QuoteRequest
 
 from .schemas import QuoteIn, QuoteOut
 
@@ -21,7 +22,7 @@ def quote(request: HttpRequest, payload: QuoteIn) -> dict[str, Any]:
     Refusals (tier not applicable, after the last payment day, ...) are 400 with the engine's
     stable code and Chinese message.
     """
-    engine = get_policy(payload.policy)
+    engine = policy_engine(payload.policy)
     answer = engine.quote(
         QuoteRequest(
             paid_on=payload.paid_on,

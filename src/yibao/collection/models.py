@@ -300,3 +300,38 @@ class ContactAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.get_outcome_display()}"
+
+
+class PolicySupplement(models.Model):
+    """A cited document a shipped policy needs but the project did not have (Tongnan's
+    潼南府办发〔2021〕77号), loaded by a district office: versioned, never edited."""
+
+    policy_id = models.CharField("政策", max_length=64)
+    version = models.PositiveIntegerField("版本")
+    document = models.CharField("补充的文件", max_length=100)
+    cite = models.CharField("出处", max_length=200)
+    text = models.TextField("补充文件内容（TOML）")
+    sha256 = models.CharField("内容摘要", max_length=64)
+    note = models.CharField("说明", max_length=200, blank=True)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="载入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    loaded_at = models.DateTimeField("载入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "政策补充文件"
+        verbose_name_plural = "政策补充文件"
+        ordering = ["policy_id", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy_id", "version"], name="policy_supplement_one_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} 补充文件第{self.version}版（{self.document}）"

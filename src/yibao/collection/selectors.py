@@ -863,3 +863,10 @@ def last_payment_day(engine: Any) -> dt.date:
     if collection.extended_last_day is not None:
         days.append(collection.extended_last_day.until)
     return max(d for d in days if d is not None)
+
+
+def policy_supplements(*, policy_id: str) -> list[Any]:
+    """The supplements loaded for ``policy_id``, newest first (public policy data, no scope)."""
+    from .models import PolicySupplement
+
+    return list(PolicySupplement.objects.filter(policy_id=policy_id).order_by("-version"))

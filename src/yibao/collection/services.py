@@ -15,6 +15,7 @@ payment or refuses with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,8 +33,10 @@ from yibao.core.access import Scope, not_found, require_collector, require_perso
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.funds.services import refuse_closed_days
+from yibao.intake.roles import require_office
 from yibao.policy import (
     IdentityClaim,
+    PolicyEngine,
     PolicyError,
     Quote,
     QuoteRefused,
@@ -41,9 +44,17 @@ from yibao.policy import (
     get_policy,
     policies_for,
 )
-from yibao.registry.models import IdentityTag, OtherInsurance, Person
+from yibao.policy.supplement import apply_supplement, parse_supplement
+from yibao.registry.models import District, IdentityTag, OtherInsurance, Person
 
-from .models import Collector, ContactAttempt, Enrollment, Payment, Remittance
+from .models import (
+    Collector,
+    ContactAttempt,
+    Enrollment,
+    Payment,
+    PolicySupplement,
+    Remittance,
+)
 from .selectors import cash_on_hand, live_payments
 
 logger = logging.getLogger(__name__)
@@ -234,11 +245,98 @@ def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Pers
     return locked, scope_of(actor)
 
 
-def _policy(policy_id: str) -> Any:
+_SUPPLEMENTED: dict[tuple[str, int, str], PolicyEngine] = {}
+
+
+def policy_engine(policy_id: str) -> PolicyEngine:
+    """The shipped policy ``policy_id`` with its latest supplement from the database, if any.
+
+    The engine stays pure: the supplement's text is read here and handed to it as data.
+    """
     try:
-        return get_policy(policy_id)
+        engine = get_policy(policy_id)
     except PolicyError as error:
         raise ApplicationError(error.code, error.message, **error.params) from None
+    latest = (
+        PolicySupplement.objects.filter(policy_id=policy_id)
+        .order_by("-version")
+        .only("version", "sha256", "text")
+        .first()
+    )
+    if latest is None:
+        return engine
+    key = (policy_id, latest.version, latest.sha256)
+    cached = _SUPPLEMENTED.get(key)
+    if cached is None:
+        data = apply_supplement(engine.data, parse_supplement(latest.text), version=latest.version)
+        cached = _SUPPLEMENTED[key] = PolicyEngine(data)
+    return cached
+
+
+def _policy(policy_id: str) -> Any:
+    return policy_engine(policy_id)
+
+
+@transaction.atomic
+def policy_supplement_load(
+    *, actor: Any, text: str, note: str = "", name: str = "补充文件"
+) -> PolicySupplement:
+    """Load a supplement for a shipped policy: a district office of the policy's district.
+
+    The supplement is validated exactly as a shipped policy file (every amount adds up, every
+    identity is the policy's); each load is a new version, never an edit, and is audited.
+    """
+    role = require_office(actor, "载入政策补充文件", district_only=True)
+    try:
+        data = parse_supplement(text, name=name)
+        base = get_policy(str(data["policy"]))
+    except PolicyError as error:
+        raise ApplicationError(error.code, error.message, **error.params) from None
+    district_id = scope_of(actor).district_id
+    if (
+        role != "superuser"
+        and not District.objects.filter(pk=district_id, name=base.data.district).exists()
+    ):
+        raise ApplicationError(
+            "district_mismatch",
+            f"{base.name}属{base.data.district}，须由{base.data.district}医保局载入其补充文件",
+            policy=base.id,
+        )
+    last = (
+        PolicySupplement.objects.select_for_update()
+        .filter(policy_id=base.id)
+        .order_by("-version")
+        .first()
+    )
+    version = last.version + 1 if last is not None else 1
+    try:
+        apply_supplement(base.data, data, version=version)
+    except PolicyError as error:
+        raise ApplicationError(error.code, error.message, **error.params) from None
+    record = PolicySupplement.objects.create(
+        policy_id=base.id,
+        version=version,
+        document=str(data["document"]).strip(),
+        cite=str(data["cite"]).strip()[:200],
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        note=note.strip()[:200],
+        loaded_by=_user(actor),
+    )
+    audit_record(
+        actor=actor,
+        action="policy_supplement.load",
+        instance=record,
+        after={
+            "policy_id": record.policy_id,
+            "version": record.version,
+            "document": record.document,
+            "cite": record.cite,
+            "sha256": record.sha256,
+            "note": record.note,
+        },
+    )
+    return record
 
 
 def identity_claims(person: Person, on: dt.date) -> tuple[IdentityClaim, ...]:

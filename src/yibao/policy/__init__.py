@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from .assessment import AssessmentResult, assess
 from .checks import policy_findings
@@ -90,6 +91,12 @@ class PolicyEngine:
 
     def findings(self) -> list[Finding]:
         return policy_findings(self.data)
+
+    def describe(self) -> dict[str, Any]:
+        """The policy as data with its findings: what ``policy show --json`` and the pages show."""
+        data = self.data.model_dump(mode="json", by_alias=True)
+        data["findings"] = [f.to_dict() for f in self.findings()]
+        return data
 
     def offline_payment_refusal(
         self, *, paid_on: date, channel: str, at_village: bool

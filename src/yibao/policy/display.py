@@ -175,3 +175,27 @@ def render(policy: Policy) -> str:
         out.append("\n文件未规定事项的处理（产品决定）：")
         out += [f"  {d.value}——{d.reason}" for d in policy.decisions]
     return "\n".join(out)
+
+
+def subsidy_rows(policy: Policy) -> list[dict[str, str]]:
+    """The subsidy table as printed, one row per identity and tier (for pages)."""
+    rows: list[dict[str, str]] = []
+    for identity in policy.identities:
+        for tier in (1, 2):
+            standard, ratio, subsidy, personal = _cells(identity.rule(tier))
+            rows.append(
+                {
+                    "code": identity.code or "",
+                    "name": identity.printed,
+                    "first": "1" if tier == 1 else "",
+                    "tier": tier_name(tier),
+                    "standard": standard,
+                    "ratio": ratio,
+                    "subsidy": subsidy,
+                    "personal": personal,
+                    "window": identity.window_printed or "",
+                    "department": identity.department or "",
+                    "cite": identity.cite,
+                }
+            )
+    return rows

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from .roles import AUDIT, DESK, OFFICE, READERS
+from .roles import ADMIN, AUDIT, DESK, DISTRICT, OFFICE, READERS
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ NAV: list[NavItem] = [
     NavItem("web:targets", "目标任务", "任务", OFFICE),
     NavItem("web:assessment", "考核", "考核", AUDIT),
     NavItem("web:subsidy", "资助资金", "资助", AUDIT),
+    NavItem("web:policy", "政策", "政策", OFFICE),
+    NavItem("web:policy_supplement", "政策补充文件", "补充", (DISTRICT, ADMIN)),
 ]
 
 
@@ -53,6 +55,7 @@ SECTION_OF = {
     "web:dashboard": "进度", "web:worklists": "名单", "web:household_new": "名单",
     "web:roster": "名单", "web:identity_lists": "名单", "web:person_lists": "名单",
     "web:cash_limits": "资金", "web:ledger": "查询", "web:audit": "查询",
+    "web:policy": "政策", "web:policy_supplement": "政策",
 }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from .views import (
     ledger,
     office,
     outreach,
+    policies,
 )
 
 app_name = "web"
@@ -44,6 +45,8 @@ urlpatterns = [
     path("funds/notice/export.xlsx", funds.notice_export, name="notice_export"),
     # the township office
     path("office/", office.dashboard, name="dashboard"),
+    path("policy/", policies.policy_show, name="policy"),
+    path("policy/supplements/", policies.supplement_load, name="policy_supplement"),
     path("households/new/", households.household_new, name="household_new"),
     path("households/check-id/", households.check_id, name="check_id"),
     path("ledger/", ledger.ledger, name="ledger"),

@@ -9,8 +9,9 @@ from django.shortcuts import render
 
 from yibao.api.errors import status_for
 from yibao.collection.selectors import campaign_policy
+from yibao.collection.services import policy_engine
 from yibao.core.errors import ApplicationError
-from yibao.policy import PolicyEngine, get_policy
+from yibao.policy import PolicyEngine
 
 
 def actor_policy(actor: Any) -> PolicyEngine:
@@ -21,7 +22,7 @@ def actor_policy(actor: Any) -> PolicyEngine:
             "no_policy",
             "您负责的村（社区）没有可用的征缴政策文件（或账号尚未分配村、街道），请联系区医保局",
         )
-    return get_policy(policy_id)
+    return policy_engine(policy_id)
 
 
 def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
