@@ -42,6 +42,12 @@ UNSCOPED = {
     ("GET", f"{API}/cash/status"): "the caller and collectors of their villages",
     ("GET", f"{API}/daily-closes"): "closed days of the caller's collectors only",
     ("POST", f"{API}/tax-imports"): "an office's file; matches persons in its scope only",
+    ("GET", f"{API}/receipt-books"): "books of the caller's collectors only",
+    ("POST", f"{API}/receipt-books"): "an office issues to its collectors (tests/funds)",
+    (
+        "POST",
+        f"{API}/receipt-books/{{book_id}}/voids",
+    ): "a book's collector or its office (tests/funds)",
     ("POST", f"{API}/collectors/{{collector_id}}/days/{{day}}/close"): (
         "only the collector closes their own day (tests/funds/test_api.py)"
     ),

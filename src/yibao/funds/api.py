@@ -21,7 +21,7 @@ from yibao.core.access import access_collector, access_village
 from yibao.core.errors import ApplicationError
 from yibao.intake.uploads import uploaded_path
 
-from . import selectors, services
+from . import receipts, selectors, services
 from .notice import notice_title, public_notice
 from .tax import tax_payments_import
 
@@ -267,3 +267,83 @@ def notice(request: HttpRequest, village_id: int, benefit_year: int) -> dict[str
         "benefit_year": benefit_year,
         "rows": [asdict(r) for r in rows],
     }
+
+
+class ReceiptBookIn(Schema):
+    collector_id: int
+    prefix: str = Field(max_length=16)
+    first: int = Field(ge=1)
+    last: int = Field(ge=1)
+
+
+class ReceiptBookOut(Schema):
+    id: int
+    collector_id: int
+    prefix: str
+    first: int
+    last: int
+    range: str
+
+    @staticmethod
+    def resolve_range(obj: Any) -> str:
+        return str(obj)
+
+
+class ReceiptVoidIn(Schema):
+    number: int
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class BookReportOut(Schema):
+    book: ReceiptBookOut
+    used: int
+    voided: int
+    next_number: str | None
+    gaps: list[str] = Field(description="跳号：已用或作废的最大号以下，既未使用也未作废的号码")
+    duplicates: list[str] = Field(description="重号：多次使用，或作废后又使用的号码")
+
+
+class OutsideOut(Schema):
+    payment_id: int
+    collector: str
+    receipt_number: str
+    person: str
+    reason: str
+
+
+class ReceiptReportOut(Schema):
+    books: list[BookReportOut]
+    outside: list[OutsideOut] = Field(description="不在该征收员号段内（或没有票据号）的现金缴费")
+
+
+@router.get(
+    "/receipt-books", response=ReceiptReportOut, summary="收据本：号段、跳号、重号、号段外收据"
+)
+def receipt_books(request: HttpRequest) -> Any:
+    return receipts.receipt_report(actor=request.auth)
+
+
+@router.post("/receipt-books", response={201: ReceiptBookOut}, summary="向征收员发放收据本（街道）")
+def receipt_book_issue(request: HttpRequest, payload: ReceiptBookIn) -> Any:
+    collector = access_collector(request.auth, payload.collector_id)
+    book = receipts.receipt_book_issue(
+        actor=request.auth,
+        collector=collector,
+        prefix=payload.prefix,
+        first=payload.first,
+        last=payload.last,
+    )
+    return Status(201, book)
+
+
+@router.post(
+    "/receipt-books/{book_id}/voids",
+    response={201: ReceiptBookOut},
+    summary="作废一张收据（须写原因）",
+)
+def receipt_void(request: HttpRequest, book_id: int, payload: ReceiptVoidIn) -> Any:
+    book = receipts.access_receipt_book(request.auth, book_id)
+    receipts.receipt_void(
+        actor=request.auth, book=book, number=payload.number, reason=payload.reason
+    )
+    return Status(201, book)

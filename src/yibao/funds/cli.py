@@ -1,4 +1,4 @@
-"""``yibao cash``, ``close``, ``tax`` and ``notice``: fund safety from the command line, as a clerk scripts it.
+"""``yibao cash``, ``close``, ``receipts``, ``tax`` and ``notice``: fund safety from the command line, as a clerk scripts it.
 
 Every command acts as ``--user`` (or ``YIBAO_USER``) within that user's scope, through the
 same selectors and services as the pages and the API. Exit status: 0, or 2 when refused.
@@ -198,6 +198,43 @@ def notice_export(actor: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def receipts_issue(actor: Any, args: argparse.Namespace) -> int:
+    from .receipts import receipt_book_issue
+
+    collector = _collector_named(actor, args.collector)
+    book = receipt_book_issue(
+        actor=actor, collector=collector, prefix=args.prefix, first=args.first, last=args.last
+    )
+    print(f"已向{args.collector}发放收据{book}（编号{book.pk}）")
+    return 0
+
+
+def receipts_void(actor: Any, args: argparse.Namespace) -> int:
+    from .receipts import access_receipt_book, receipt_void
+
+    book = access_receipt_book(actor, args.book)
+    receipt_void(actor=actor, book=book, number=args.number, reason=args.reason)
+    print(f"已作废收据{book.number(args.number)}")
+    return 0
+
+
+def receipts_report(actor: Any, args: argparse.Namespace) -> int:
+    from yibao.policy.display import table
+
+    from .receipts import receipt_report
+
+    report = receipt_report(actor=actor)
+    lines = [
+        [str(r.book), r.book.collector.user.get_username(), str(r.used), str(r.voided),
+         r.next_number or "已用完", "、".join(r.gaps[:10]), "、".join(r.duplicates)]
+        for r in report.books
+    ]  # fmt: skip
+    print(table(["号段", "征收员", "已用", "作废", "下一号", "跳号", "重号"], lines))
+    for o in report.outside:
+        print(f"号段外：{o.collector}\t{o.receipt_number or '（无）'}\t{o.person}\t{o.reason}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from yibao.cli import _date
 
@@ -254,3 +291,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", required=True, help="输出文件（.xlsx）")
     p.add_argument("--user", **user)
     p.set_defaults(func=lambda a: _run(a, notice_export))
+
+    receipts = subparsers.add_parser(
+        "receipts", help="现金收缴凭证：发放收据本、作废、跳号重号报告"
+    )
+    commands = receipts.add_subparsers(dest="what", required=True)
+    p = commands.add_parser("issue", help="向征收员发放号段（街道社保所）")
+    p.add_argument("--user", **user)
+    p.add_argument("--collector", required=True, help="征收员用户名")
+    p.add_argument("--prefix", required=True, help="字头")
+    p.add_argument("--first", type=int, required=True)
+    p.add_argument("--last", type=int, required=True)
+    p.set_defaults(func=lambda a: _run(a, receipts_issue))
+    p = commands.add_parser("void", help="作废一张收据")
+    p.add_argument("--user", **user)
+    p.add_argument("--book", type=int, required=True, help="收据本编号")
+    p.add_argument("--number", type=int, required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=lambda a: _run(a, receipts_void))
+    p = commands.add_parser("report", help="跳号、重号、号段外的现金收据")
+    p.add_argument("--user", **user)
+    p.set_defaults(func=lambda a: _run(a, receipts_report))

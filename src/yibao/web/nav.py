@@ -45,6 +45,7 @@ NAV: list[NavItem] = [
     NavItem("web:subsidy", "资助资金", "资助", AUDIT),
     NavItem("web:policy", "政策", "政策", OFFICE),
     NavItem("web:policy_supplement", "政策补充文件", "补充", (DISTRICT, ADMIN)),
+    NavItem("web:receipts", "收据本", "收据", READERS),
 ]
 
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("funds/close/<int:close_id>/ack/", funds.close_acknowledge, name="close_ack"),
     path("funds/tax/", funds.tax, name="tax_import"),
     path("funds/notice/", funds.notice, name="notice"),
+    path("funds/receipts/", funds.receipts, name="receipts"),
     path("funds/notice/export.xlsx", funds.notice_export, name="notice_export"),
     # the township office
     path("office/", office.dashboard, name="dashboard"),

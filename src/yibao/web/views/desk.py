@@ -25,6 +25,7 @@ from yibao.collection.services import PaymentItem, payment_record_many
 from yibao.core.access import access_payment, access_person
 from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
+from yibao.funds.receipts import receipt_next
 from yibao.funds.selectors import cash_warning
 from yibao.registry.selectors import person_list
 from yibao.registry.services import person_full_id_number
@@ -215,6 +216,7 @@ def pay(request: HttpRequest) -> HttpResponse:
         "policy": engine,
         "back": request.GET.get("back") or request.POST.get("back") or "",
         "cash_warning": cash_warning(actor=request.user, adding=total),
+        "book_receipts": receipt_next(actor=request.user, count=len(lines)),
     }
     status = 400 if errors else 200
     return render(request, "web/desk/confirm.html", context, status=status)
@@ -237,6 +239,10 @@ def _record(
         errors["channel"] = "请选择缴费渠道"
         return None
     several = len(chosen) > 1
+    # Cash takes the next numbers of the collector's receipt book (现金收缴凭证), if any.
+    book = receipt_next(actor=actor, count=len(chosen)) if form["channel"] == "cash" else []
+    if book and payments_by_key(actor=actor, key=key):
+        return redirect(reverse("web:receipt", args=[key]) + "?new=1")  # a replayed submit
     items = []
     for index, (person_id, tier) in enumerate(chosen, start=1):
         member = access_person(actor, person_id)
@@ -249,7 +255,9 @@ def _record(
                 tier=tier,
                 amount=amount,
                 channel=form["channel"],
-                receipt_number=f"{receipt}-{index}" if receipt and several else receipt,
+                receipt_number=book[index - 1]
+                if book
+                else (f"{receipt}-{index}" if receipt and several else receipt),
                 idempotency_key=f"{key}:{person_id}" if several else key,
             )
         )

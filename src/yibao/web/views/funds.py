@@ -13,11 +13,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yibao.collection.models import Collector
+from yibao.collection.selectors import collectors_in_scope
 from yibao.core import clock
-from yibao.core.access import access_village
+from yibao.core.access import access_collector, access_village
 from yibao.core.errors import ApplicationError
 from yibao.funds.models import DailyClose
 from yibao.funds.notice import notice_title, notice_workbook, public_notice
+from yibao.funds.receipts import (
+    access_receipt_book,
+    receipt_book_issue,
+    receipt_book_list,
+    receipt_report,
+    receipt_void,
+)
 from yibao.funds.selectors import (
     access_daily_close,
     actor_township,
@@ -211,3 +219,61 @@ def notice_export(request: HttpRequest) -> HttpResponse:
     name = quote(f"{village.name}{year}年度缴费公示.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response
+
+
+# --- receipt books (现金收缴凭证) -----------------------------------------------------------
+
+ISSUE_FIELDS = ("collector", "prefix", "first", "last")
+VOID_FIELDS = ("book", "number", "reason")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*READERS)
+def receipts(request: HttpRequest) -> HttpResponse:
+    """Receipt books: the office issues ranges; a collector (or the office) voids a receipt
+    with the reason; everyone in scope sees the report of gaps, duplicates and outside."""
+    actor = request.user
+    office = actor_role(actor) in OFFICE
+    issue = {k: request.POST.get(k, "").strip()[:20] for k in ISSUE_FIELDS}
+    void = {k: request.POST.get(k, "").strip()[:200] for k in VOID_FIELDS}
+    errors: dict[str, str] = {}
+    action = request.POST.get("action")
+    if request.method == "POST":
+        try:
+            if action == "issue":
+                collector = access_collector(actor, _int(issue["collector"]))
+                book = receipt_book_issue(
+                    actor=actor,
+                    collector=collector,
+                    prefix=issue["prefix"],
+                    first=_int(issue["first"]),
+                    last=_int(issue["last"]),
+                )
+                messages.success(request, f"已向{collector.user.username}发放收据{book}")
+                return redirect("web:receipts")
+            if action == "void":
+                book = access_receipt_book(actor, _int(void["book"]))
+                voided = receipt_void(
+                    actor=actor, book=book, number=_int(void["number"]), reason=void["reason"]
+                )
+                messages.success(request, f"已作废收据{book.number(voided.number)}")
+                return redirect("web:receipts")
+        except ApplicationError as error:
+            errors[f"{action}_{error.params.get('field', 'general')}"] = error.message
+    context = {
+        "office": office,
+        "report": receipt_report(actor=actor),
+        "collectors": list(collectors_in_scope(actor).select_related("user")) if office else [],
+        "books": list(receipt_book_list(actor=actor)),
+        "issue": issue,
+        "void": void,
+        "errors": errors,
+    }
+    return render(request, "web/funds/receipts.html", context, status=400 if errors else 200)
