@@ -57,6 +57,7 @@ SECTION_OF = {
     "web:roster": "名单", "web:identity_lists": "名单", "web:person_lists": "名单",
     "web:cash_limits": "资金", "web:ledger": "查询", "web:audit": "查询",
     "web:policy": "政策", "web:policy_supplement": "政策",
+    "web:tax_import": "资金", "web:receipts": "资金", "web:notice": "资金",
 }  # fmt: skip
 
 
