@@ -36,6 +36,7 @@ from playwright.sync_api import (
     Page,
     Response,
     Route,
+    expect,
     sync_playwright,
 )
 
@@ -81,6 +82,7 @@ def browser() -> Iterator[Browser]:
     try:
         with sync_playwright() as playwright:
             playwright.selectors.set_test_id_attribute("data-test")  # the templates' attribute
+            expect.set_options(timeout=15_000)
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
@@ -132,7 +134,8 @@ def new_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
                 **options,
             }
         )
-        context.set_default_timeout(10_000)
+        # Generous: CI shares its cores; a page that never comes still fails, just later.
+        context.set_default_timeout(30_000)
         context.route(lambda url: urlsplit(url).netloc != server, outside)
         contexts.append(context)
         page = context.new_page()
@@ -198,22 +201,31 @@ def screenshot(page: Page, name: str) -> list[Path]:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     phone = SCREENSHOT_DIR / f"{name}-phone.png"
-    page.set_viewport_size(PHONE)
+    resize(page, PHONE)
     page.screenshot(path=str(phone))
     pc = SCREENSHOT_DIR / f"{name}-pc.png"
-    page.set_viewport_size(PC)
+    resize(page, PC)
     height = int(page.evaluate("document.documentElement.scrollHeight"))
-    page.set_viewport_size({"width": PC["width"], "height": max(PC["height"], height)})
+    resize(page, {"width": PC["width"], "height": max(PC["height"], height)})
     page.screenshot(path=str(pc))
     if original:
         page.set_viewport_size(original)
     return [phone, pc]
 
 
+def resize(page: Page, size: dict[str, int]) -> None:
+    """Resize the window and wait until the page has handled it (the resize event comes
+    before the next frames: the dashboard's chart redraws itself to the new width there)."""
+    page.set_viewport_size(size)
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def width_at(page: Page, size: dict[str, int]) -> int:
     """The page's width in CSS pixels at viewport ``size``: wider than the viewport means
     the user scrolls sideways."""
-    page.set_viewport_size(size)
+    resize(page, size)
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
@@ -222,7 +234,7 @@ def screenshot_print(page: Page, name: str, *, width_px: int = SLIP_58MM_PX) -> 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     page.emulate_media(media="print")
-    page.set_viewport_size({"width": width_px, "height": 600})
+    page.set_viewport_size({"width": width_px, "height": 100})  # full_page: as long as the slip
     path = SCREENSHOT_DIR / f"{name}-print.png"
     page.screenshot(path=str(path), full_page=True)
     page.emulate_media(media="screen")
