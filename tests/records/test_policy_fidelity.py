@@ -191,3 +191,84 @@ def test_the_back_dating_window_is_a_setting(town, settings):
         backdate_reason="税务系统缴费名单",
     )
     assert payment.amount == Decimal("350")
+
+
+# --- the ledger passes the engine what the records say (璧城街道办发〔2022〕36号 八) ----------
+
+
+def _bishan_person(village, name):
+    return f.person(village, name=name)
+
+
+def test_employee_insurance_stopped_within_3_months_with_2_years_insured_has_no_wait_in_bishan(
+    bicheng, settings
+):
+    from yibao.registry.services import other_insurance_record
+
+    village, office = bicheng
+    person = _bishan_person(village, "停保甲")
+    # insured in resident insurance 2021 and 2022 (two consecutive years), then employee
+    # insurance that stopped on 2023-04-10
+    for year in (2021, 2022):
+        Enrollment.objects.create(
+            person=person, village=village, benefit_year=year, policy_id=BISHAN, tier=1,
+            standard=Decimal("320"), subsidy=Decimal("0"), personal=Decimal("320"),
+            quoted_on=dt.date(year - 1, 12, 1), status=Enrollment.Status.PAID,
+        )  # fmt: skip
+    other_insurance_record(
+        actor=office, person=person, kind="employee", benefit_year=2023,
+        place="某公司", ended_on=dt.date(2023, 4, 10),
+    )  # fmt: skip
+    settings.YIBAO_TODAY = "2023-06-10"
+    payment = pay(office, person, "350", policy_id=BISHAN)
+    # 八：中断缴费3个月内、连续2年以上 → 不设等待期，自完清费用之日起
+    assert payment.enrollment.coverage_start == dt.date(2023, 6, 10)
+
+
+def test_with_one_year_insured_the_same_person_waits_90_days_in_bishan(bicheng, settings):
+    from yibao.registry.services import other_insurance_record
+
+    village, office = bicheng
+    person = _bishan_person(village, "停保乙")
+    Enrollment.objects.create(
+        person=person, village=village, benefit_year=2022, policy_id=BISHAN, tier=1,
+        standard=Decimal("320"), subsidy=Decimal("0"), personal=Decimal("320"),
+        quoted_on=dt.date(2021, 12, 1), status=Enrollment.Status.PAID,
+    )  # fmt: skip
+    other_insurance_record(
+        actor=office, person=person, kind="employee", benefit_year=2023,
+        ended_on=dt.date(2023, 4, 10),
+    )  # fmt: skip
+    settings.YIBAO_TODAY = "2023-06-10"
+    payment = pay(office, person, "350", policy_id=BISHAN)
+    # 5月1日后缴费满90日：6月10日缴费，9月9日起
+    assert payment.enrollment.coverage_start == dt.date(2023, 9, 9)
+
+
+def test_employee_insurance_still_running_or_student_insurance_elsewhere_is_refused(town):
+    from yibao.registry.services import other_insurance_record
+
+    employed = f.person(town.sanhe, name="在职")
+    other_insurance_record(actor=town.office, person=employed, kind="employee", benefit_year=2023)
+    with pytest.raises(ApplicationError) as error:
+        pay(town.office, employed, "350")
+    assert error.value.code == "employee_insured" and "参保范围" in error.value.message
+    student = f.person(town.sanhe, name="在校")
+    other_insurance_record(
+        actor=town.office, person=student, kind="student", benefit_year=2023, place="某大学"
+    )
+    with pytest.raises(ApplicationError) as error:
+        pay(town.office, student, "350")
+    assert error.value.code == "student_insured"
+    assert "万州高峰办发〔2023〕35号 二" in error.value.message
+
+
+def test_employee_insurance_that_stopped_no_longer_stands_in_the_way(town):
+    from yibao.registry.services import other_insurance_record
+
+    person = f.person(town.sanhe, name="已停保")
+    other_insurance_record(
+        actor=town.office, person=person, kind="employee", benefit_year=2023,
+        ended_on=dt.date(2022, 11, 30),
+    )  # fmt: skip
+    assert pay(town.office, person, "350").amount == Decimal("350")

@@ -372,15 +372,21 @@ def _quote(
     population: str,
     on: dt.date,
     tags: Iterable[IdentityTag] | None = None,
+    history: _History | None = None,
 ) -> Quote:
-    """The engine's quote (cached by the engine); ``tags`` when already fetched."""
+    """The engine's quote (cached by the engine); ``tags`` and ``history`` when already
+    fetched (else read here)."""
     claims = identity_claims(person, on) if tags is None else _claims(tags, on)
+    if history is None:
+        history = _histories([person.pk], policy.benefit_year)[person.pk]
     request = QuoteRequest(
         paid_on=on,
         tier=tier,
         identities=claims,
         population=population,
         birth_date=person.birth_date if population == Enrollment.Population.NEWBORN else None,
+        employee_insurance_ended_on=history.employee_ended_on,
+        continuous_insured_years=history.continuous_years,
     )
     try:
         return policy.quote(request)
@@ -432,19 +438,41 @@ def _refuse_if_deceased(person: Person) -> None:
         )
 
 
-def _refuse_if_insured_elsewhere(person: Person, benefit_year: int) -> None:
-    other = OtherInsurance.objects.filter(person=person, benefit_year=benefit_year).first()
-    _refuse_if_other(person, benefit_year, other)
+def _refuse_if_insured_elsewhere(person: Person, benefit_year: int, on: dt.date) -> None:
+    other = (
+        OtherInsurance.objects.filter(person=person, benefit_year=benefit_year)
+        .order_by("-pk")
+        .first()
+    )
+    _refuse_if_other(person, benefit_year, other, on)
 
 
-def _refuse_if_other(person: Person, benefit_year: int, other: OtherInsurance | None) -> None:
+SCOPE_CITE = "参保范围：潼医保发〔2022〕36号 二、璧城街道办发〔2022〕36号 三、隘口府发〔2022〕50号 二、万州高峰办发〔2023〕35号 二"
+
+
+def _refuse_if_other(
+    person: Person, benefit_year: int, other: OtherInsurance | None, on: dt.date
+) -> None:
+    """Refuse a person insured elsewhere that year; employee insurance that stopped on or
+    before ``on`` no longer stands in the way (the person joins resident insurance)."""
     if other is None:
         return
     where = f"（{other.place}）" if other.place else ""
     if other.kind == OtherInsurance.Kind.EMPLOYEE:
+        if other.ended_on is not None and other.ended_on <= on:
+            return
         raise ApplicationError(
             "employee_insured",
-            f"{person.label}已参加{benefit_year}年度职工基本医疗保险{where}，不能重复参加居民医保",
+            f"{person.label}已参加{benefit_year}年度职工基本医疗保险{where}，不能重复参加居民医保"
+            f"（{SCOPE_CITE}：未参加城镇职工医疗保险的城乡居民）",
+            person=person.label,
+            benefit_year=benefit_year,
+        )
+    if other.kind == OtherInsurance.Kind.STUDENT:
+        raise ApplicationError(
+            "student_insured",
+            f"{person.label}已在校参加{benefit_year}年度大学生医保{where}，不再重复参保"
+            "（万州高峰办发〔2023〕35号 二）",
             person=person.label,
             benefit_year=benefit_year,
         )
@@ -454,6 +482,55 @@ def _refuse_if_other(person: Person, benefit_year: int, other: OtherInsurance | 
         person=person.label,
         benefit_year=benefit_year,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """What the engine needs from a person's records: when employee insurance stopped and
+    how many consecutive years before this one they were insured."""
+
+    employee_ended_on: dt.date | None = None
+    continuous_years: int = 0
+
+
+def _histories(
+    person_ids: Sequence[int], year: int, *, others: Sequence[OtherInsurance] | None = None
+) -> dict[int, _History]:
+    """Each person's :class:`_History` before benefit ``year``: from other-insurance records
+    (``others`` when already read) and, only for people whose employee insurance stopped, the
+    enrollments they paid in earlier years."""
+    if others is None:
+        others = [
+            other
+            for chunk in _chunks(person_ids)
+            for other in OtherInsurance.objects.filter(person_id__in=chunk, benefit_year__lte=year)
+        ]
+    years: dict[int, set[int]] = {pk: set() for pk in person_ids}
+    ended: dict[int, dt.date] = {}
+    for other in others:
+        if other.person_id not in years or other.benefit_year > year:
+            continue
+        if other.benefit_year < year:
+            years[other.person_id].add(other.benefit_year)
+        stopped = other.ended_on
+        if other.kind == OtherInsurance.Kind.EMPLOYEE and stopped is not None:
+            if other.person_id not in ended or stopped > ended[other.person_id]:
+                ended[other.person_id] = stopped
+    # Continuous years matter only with a stop date (the no-waiting rule for people leaving
+    # employee insurance): read enrollment history for those people alone.
+    stopped_ids = sorted(ended)
+    for chunk in _chunks(stopped_ids):
+        for pk, insured in Enrollment.objects.filter(
+            person_id__in=chunk, benefit_year__lt=year, status=Enrollment.Status.PAID
+        ).values_list("person_id", "benefit_year"):
+            years[pk].add(insured)
+    result: dict[int, _History] = {}
+    for pk in person_ids:
+        count, back = 0, year - 1
+        while back in years[pk]:
+            count, back = count + 1, back - 1
+        result[pk] = _History(employee_ended_on=ended.get(pk), continuous_years=count)
+    return result
 
 
 def _already_enrolled(person: Person, existing: Enrollment, scope: Scope) -> ApplicationError:
@@ -481,7 +558,7 @@ def _new_enrollment(
     """Checks and inserts an enrollment; the person's row is already locked and ``scope``
     holds which of their villages the actor may act in."""
     _refuse_if_deceased(person)
-    _refuse_if_insured_elsewhere(person, policy.benefit_year)
+    _refuse_if_insured_elsewhere(person, policy.benefit_year, on)
     existing = (
         Enrollment.objects.filter(person=person, benefit_year=policy.benefit_year)
         .select_related("village")
@@ -880,16 +957,24 @@ def _payments_record(
     years = sorted({policy.benefit_year for policy in policies.values() if policy is not None})
     enrollments: dict[tuple[int, int], Enrollment] = {}
     others: dict[tuple[int, int], OtherInsurance] = {}
+    earlier: list[OtherInsurance] = []
     for chunk in _chunks(person_ids):
         for enrollment in Enrollment.objects.filter(
             person_id__in=chunk, benefit_year__in=years
         ).select_related("village"):
             enrollments[(enrollment.person_id, enrollment.benefit_year)] = enrollment
         for other in OtherInsurance.objects.filter(
-            person_id__in=chunk, benefit_year__in=years
+            person_id__in=chunk, benefit_year__lte=max(years, default=0)
         ).order_by("-pk"):
-            others[(other.person_id, other.benefit_year)] = other  # the first one wins
+            earlier.append(other)
+            if other.benefit_year in years:
+                others[(other.person_id, other.benefit_year)] = other  # the first one wins
     tags = _tags_of(person_ids)
+    histories = {
+        (pk, year): history
+        for year in years
+        for pk, history in _histories(person_ids, year, others=earlier).items()
+    }
     reversals: dict[int, int] = {}
     unpaid = [e.pk for e in enrollments.values() if e.status != Enrollment.Status.PAID]
     for chunk in _chunks(unpaid):
@@ -944,6 +1029,7 @@ def _payments_record(
                 enrollments=enrollments,
                 others=others,
                 tags=tags[person.pk],
+                histories=histories,
                 scope=scope,
                 paid_here=paid_here,
                 office=office,
@@ -979,6 +1065,7 @@ def _payment_checked(
     enrollments: dict[tuple[int, int], Enrollment],
     others: dict[tuple[int, int], OtherInsurance],
     tags: list[IdentityTag],
+    histories: dict[tuple[int, int], _History],
     scope: Scope,
     paid_here: dict[tuple[int, int], _Pending],
     office: bool,
@@ -1002,7 +1089,7 @@ def _payment_checked(
     enrollment = enrollments.get((person.pk, year))
     other = others.get((person.pk, year))
     if enrollment is None:
-        _refuse_if_other(person, year, other)
+        _refuse_if_other(person, year, other, paid_on)
     elif enrollment.status == Enrollment.Status.PAID:
         raise _already_paid(person, enrollment)
     elif enrollment.policy_id != policy.id:
@@ -1013,7 +1100,7 @@ def _payment_checked(
             person=person.label,
         )
     else:
-        _refuse_if_other(person, year, other)
+        _refuse_if_other(person, year, other, paid_on)
     _refuse_offline_place(
         policy, channel=item.channel, paid_on=paid_on, office=office, person=person
     )
@@ -1024,6 +1111,7 @@ def _payment_checked(
         population=item.population,
         on=paid_on,
         tags=tags,
+        history=histories.get((person.pk, year)),
     )
     new_enrollment = enrollment is None
     if enrollment is None:

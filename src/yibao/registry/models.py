@@ -177,6 +177,7 @@ class OtherInsurance(models.Model):
     class Kind(models.TextChoices):
         EMPLOYEE = "employee", "职工基本医疗保险"
         ELSEWHERE = "elsewhere", "在外地参加居民医保"
+        STUDENT = "student", "在校参加大学生医保"
 
     person = models.ForeignKey(
         Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="other_insurance"
@@ -184,6 +185,9 @@ class OtherInsurance(models.Model):
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     benefit_year = models.PositiveSmallIntegerField("年度")
     place = models.CharField("参保地或单位", max_length=100, blank=True)
+    ended_on = models.DateField(
+        "停保日期", null=True, blank=True, help_text="职工医保中断缴费（停保）的日期"
+    )
     evidence = models.TextField("佐证材料", blank=True)
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
     recorded_by = models.ForeignKey(

@@ -456,8 +456,10 @@ def other_insurance_record(
     benefit_year: int,
     place: str = "",
     evidence: str = "",
+    ended_on: dt.date | None = None,
 ) -> OtherInsurance:
-    """Record that ``person`` is insured elsewhere (employee insurance, another place)."""
+    """Record that ``person`` is insured elsewhere (employee insurance, another place, student
+    insurance at their university); ``ended_on`` is the day employee insurance stopped."""
     require_person(actor, person, write=True)
     if kind not in OtherInsurance.Kind.values:
         raise ApplicationError("invalid_kind", f"未知的参保类型“{kind}”", kind=kind)
@@ -472,6 +474,7 @@ def other_insurance_record(
         benefit_year=benefit_year,
         place=place,
         evidence=evidence,
+        ended_on=ended_on,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(
