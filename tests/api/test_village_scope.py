@@ -21,6 +21,7 @@ import pytest
 from tests.records import factories as f
 from yibao.api.main import api
 from yibao.api.urls import urlpatterns
+from yibao.collection.models import Collector
 from yibao.collection.services import enrollment_create, payment_record
 from yibao.core.models import AuditLog
 
@@ -283,3 +284,26 @@ def test_a_resident_living_in_another_village_is_seen_by_both_villages(town, san
     person = f.person(town.sanhe, name="冯八", residence_village=town.binjiang)
     assert binjiang.get(f"{API}/persons/{person.pk}").status_code == 200
     assert sanhe.get(f"{API}/persons/{person.pk}").status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])
+def test_the_township_auditor_reads_every_village_and_writes_nothing(
+    method, path, town, sanhe_records, as_user
+):
+    auditor = as_user(f.user("auditor", role=Collector.Role.AUDITOR, township=town.sanhe.township))
+    url, body = probe(method, path, town, sanhe_records)
+    audit_before = AuditLog.objects.count()
+    response = send(auditor, method, url, body)
+    if method == "GET":
+        assert response.status_code == 200, response.content
+    else:
+        assert response.status_code == 403, response.content
+        assert error_of(response)["code"] == "read_only"
+        assert AuditLog.objects.count() == audit_before
+
+
+def test_the_auditor_s_person_card_shows_the_masked_number_only(town, sanhe_records, as_user):
+    auditor = as_user(f.user("auditor", role=Collector.Role.AUDITOR, township=town.sanhe.township))
+    card = auditor.get(f"{API}/persons/{sanhe_records.person.pk}").json()
+    assert card["id_number"] == sanhe_records.person.masked_id_number
+    assert card["birth_date"] is None

@@ -136,8 +136,60 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- handlers ------------------------------------------------------------------------------
 
 
+# Every operation may answer these, in the one error shape; the schema says so, so that a
+# client (and schemathesis) knows every status code it can get.
+ERROR_STATUSES = {
+    "400": "请求数据有误或被业务规则拒绝（invalid_input 及各业务代码）",
+    "401": "未登录或接口令牌无效（not_authenticated）",
+    "403": "无权办理（read_only、id_number_forbidden 等）或 CSRF 校验失败",
+    "404": "找不到记录，或记录不在调用者的范围内（not_found）",
+    "409": "与已有记录冲突（already_paid、idempotency_key_reused 等）",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error responses to every operation of an OpenAPI ``schema`` (in place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_STATUSES.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    return schema
+
+
 def install(api: NinjaAPI) -> None:
-    """Register the one error shape on ``api`` for every kind of refusal."""
+    """Register the one error shape on ``api`` for every kind of refusal, and document it
+    in the OpenAPI schema."""
+    openapi_schema = api.get_openapi_schema
+
+    def get_openapi_schema(*args: Any, **kwargs: Any) -> Any:
+        return document_errors(openapi_schema(*args, **kwargs))
+
+    api.get_openapi_schema = get_openapi_schema  # type: ignore[method-assign]
 
     def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
         return api.create_response(request, body, status=status)

@@ -5,8 +5,9 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from yibao.api.pagination import Page
 from yibao.core.access import access_village
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
@@ -59,7 +60,7 @@ def _with_summary(result: Any) -> dict[str, Any]:
 
 
 @router.get("/divisions", response=list[DivisionOut], summary="统计用区划代码（按上级或名称查找）")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def division_list(
     request: HttpRequest,
     parent: str = Query("", max_length=12, description="上级区划代码，如 500110003"),
