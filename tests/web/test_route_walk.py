@@ -57,7 +57,8 @@ def records(town):
 
 
 def _url(path: str, records: dict) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(records[m.group(1)]), path)
+    # A parameter without a record of the walk names one that does not exist.
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(records.get(m.group(1), 999_999)), path)
 
 
 def _visit(client, url: str):
