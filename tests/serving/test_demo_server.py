@@ -28,13 +28,13 @@ def _get(url: str, **headers: str):
         return response.status, dict(response.headers), response.read()
 
 
-def _wait_for_server(server: subprocess.Popen[str], base: str) -> None:
+def _wait_for_server(server: subprocess.Popen[str], base: str, path: str = "/login/") -> None:
     deadline = time.monotonic() + 300  # the small demo build comes first
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise AssertionError(f"yibao demo stopped: {server.stdout.read()}")  # type: ignore[union-attr]
         try:
-            _get(base + "/admin/login/")
+            _get(base + path)
             return
         except OSError:
             time.sleep(0.5)
@@ -70,16 +70,18 @@ def demo_server(tmp_path: Path):
 
 def test_the_demo_serves_pages_and_compressed_hashed_static_files_from_gunicorn(demo_server):
     server, base, data_dir = demo_server
-    status, headers, body = _get(base + "/admin/login/")
+    status, headers, body = _get(base + "/login/")
     assert status == 200
     assert headers["Server"] == "gunicorn"
-    stylesheet = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', body)
-    assert stylesheet, body[:500]
+    stylesheet = re.search(rb'href="(/static/web/app\.[0-9a-f]{12}\.css)"', body)
+    assert stylesheet, body[:800]
 
     status, headers, _ = _get(base + stylesheet.group(1).decode(), **{"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert "immutable" in headers["Cache-Control"]
+    # The vendored ECharts was collected with the rest, hashed and compressed.
+    assert list((data_dir / "static/web/vendor/echarts").glob("echarts.min.*.js.gz"))
 
     # The server answers at all, so yibao.wsgi accepted its key: the one the demo stored.
     key = data_dir / "demo-secret-key"
@@ -91,3 +93,31 @@ def test_the_demo_serves_pages_and_compressed_hashed_static_files_from_gunicorn(
     assert "启动服务（gunicorn，2个进程）" in output
     assert output.count("Booting worker with pid") == 2
     assert "演示账号" in output
+
+
+def test_yibao_serve_starts_gunicorn_with_the_workers_asked_for(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "YIBAO_DATA_DIR": str(tmp_path),
+        "YIBAO_SECRET_KEY": "a-key-of-this-test-only-" + "k" * 40,
+    }
+    for name in ("DATABASE_URL", "YIBAO_DEBUG", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    yibao = str(Path(sys.executable).with_name("yibao"))
+    server = subprocess.Popen(
+        [yibao, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "3", "--access-log", ""],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_server(server, f"http://127.0.0.1:{port}", path="/login/")
+        status, headers, _ = _get(f"http://127.0.0.1:{port}/login/")
+        assert (status, headers["Server"]) == (200, "gunicorn")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0]
+    assert "gunicorn 3个进程×4个线程" in output
+    assert output.count("Booting worker with pid") == 3
