@@ -165,10 +165,6 @@ def test_a_collector_cannot_open_another_villages_person_by_url(page, town, wang
     assert Payment.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the receipt's 打印小票 button drops ?new=1, so the first slip after paying says 补打",
-)
 def test_the_first_slip_printed_after_paying_is_not_marked_reprint(page, town, wang):
     sign_in(page, town.sanhe_collector)
     to_confirmation(page, wang, "选一档")

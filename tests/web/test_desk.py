@@ -120,6 +120,8 @@ class TestPayment:
         assert wang.masked_id_number in receipt
         assert wang.id_number not in receipt
         assert "补打" not in receipt
+        assert "补打" not in _text(sanhe.get(f"/desk/receipt/{key}/", {"print": "1"}))
+        assert "补打" in _text(sanhe.get(f"/desk/receipt/{key}/", {"print": "1"}))
         assert "补打" in _text(sanhe.get(f"/desk/receipt/{key}/"))
 
     def test_the_same_form_sent_twice_records_one_payment(self, sanhe, wang):
@@ -219,6 +221,7 @@ def test_a_paid_member_has_a_reprint_link_and_no_pay_button(sanhe, wang):
     page = _text(sanhe.get(f"/desk/person/{wang.pk}/"))
     assert f'href="/desk/receipt/{"r" * 32}/"' in page
     assert "下一步：核对金额" not in page
+    sanhe.get(f"/desk/receipt/{'r' * 32}/", {"print": "1"})
     assert "补打" in _text(sanhe.get(f"/desk/receipt/{'r' * 32}/"))
 
 

@@ -1397,3 +1397,32 @@ def contact_record(
     )
     audit_record(actor=actor, action="contact.record", instance=attempt, after=snapshot(attempt))
     return attempt
+
+
+# --- receipts -----------------------------------------------------------------------------
+
+
+def receipt_printed_count(payment: Payment) -> int:
+    """How many times the receipt of ``payment`` has been printed (0: not yet)."""
+    from yibao.core.models import AuditLog
+
+    return AuditLog.objects.filter(
+        action="receipt.print", object_type="collection.payment", object_id=str(payment.pk)
+    ).count()
+
+
+@transaction.atomic
+def receipt_print(*, actor: Any, payment: Payment) -> int:
+    """Record one printing of ``payment``'s receipt (audited); returns how many times it
+    was printed before: 0 is the original, anything more is a reprint (补打)."""
+    from yibao.core.audit import audit_event
+
+    before = receipt_printed_count(payment)
+    audit_event(
+        actor=actor,
+        action="receipt.print",
+        object_type="collection.payment",
+        object_id=str(payment.pk),
+        details={"copy": before + 1},
+    )
+    return before

@@ -21,7 +21,12 @@ from yibao.collection.campaign import (
     tier_quotes,
 )
 from yibao.collection.models import Payment
-from yibao.collection.services import PaymentItem, payment_record_many
+from yibao.collection.services import (
+    PaymentItem,
+    payment_record_many,
+    receipt_print,
+    receipt_printed_count,
+)
 from yibao.core.access import access_payment, access_person
 from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
@@ -294,6 +299,10 @@ def _receipt_page(request: HttpRequest, payments: list[Payment], key: str) -> Ht
     first = payments[0]
     total = sum((p.amount for p in payments), Decimal(0))
     paper = "a4" if request.GET.get("paper") == "a4" else "58"
+    if request.GET.get("print") == "1":
+        reprint = receipt_print(actor=request.user, payment=first) > 0
+    else:
+        reprint = receipt_printed_count(first) > 0
     context = {
         "payments": [
             {
@@ -311,7 +320,8 @@ def _receipt_page(request: HttpRequest, payments: list[Payment], key: str) -> Ht
         "total": total,
         "total_words": amount_in_words(total),
         "key": key,
-        "reprint": request.GET.get("new") != "1",
+        "reprint": reprint,
+        "just_paid": request.GET.get("new") == "1",
         "paper": paper,
         "autoprint": request.GET.get("print") == "1",
     }
