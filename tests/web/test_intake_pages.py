@@ -125,3 +125,28 @@ def test_the_ecard_worklist_shows_the_villages_activation_rate(town, sanhe):
     f.person(town.sanhe, name="未激活")
     page = sanhe.get("/desk/worklists/?kind=ecard").content.decode()
     assert "本村（社区）医保电子凭证激活率 0.00%（0/1人）" in page
+
+
+def test_a_district_office_chooses_the_township_of_a_list(town, tmp_path):
+    from yibao.collection.models import Collector
+    from yibao.registry.models import Township, Village
+
+    from .conftest import client_for
+
+    other = Township.objects.create(district=town.township.district, name="古南街道")
+    Village.objects.create(township=other, name="桥河社区")
+    bureau = client_for(
+        f.user("bureau", role=Collector.Role.DISTRICT, district=town.township.district)
+    )
+    person = f.person(town.sanhe, name="甲")
+    path = write_xlsx(
+        tmp_path / "民政.xlsx",
+        [["姓名", "身份证号", "身份类别"], ["甲", person.id_number, "低保对象"]],
+    )
+    form = {"department": "区民政局", "batch": "2022-12", "list_date": "2022-12-05"}
+
+    missing = bureau.post("/intake/identity-lists/", {**form, "file": upload(path)})
+    assert "请选择名单所属的街道（镇）" in missing.content.decode()
+    chosen = {**form, "township": town.township.pk, "file": upload(path)}
+    assert bureau.post("/intake/identity-lists/", chosen).status_code == 302
+    assert IdentityList.objects.get().township == town.township

@@ -137,7 +137,16 @@ def _list_form(request: HttpRequest) -> dict[str, str]:
         "department": data.get("department", "").strip(),
         "batch": data.get("batch", "").strip(),
         "list_date": data.get("list_date", "").strip(),
+        "township": data.get("township", "").strip(),
     }
+
+
+def _townships(actor: Any) -> list[Any]:
+    """The townships of the actor's villages (a district office chooses one)."""
+    from yibao.registry.models import Township
+
+    ids = village_list(actor=actor).values_list("township_id", flat=True)
+    return list(Township.objects.filter(pk__in=ids).order_by("name"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,6 +154,7 @@ def _list_form(request: HttpRequest) -> dict[str, str]:
 def identity_lists(request: HttpRequest) -> HttpResponse:
     """部门身份名单: the lists of the township and the upload form."""
     engine = actor_policy(request.user)
+    townships = _townships(request.user)
     form = (
         _list_form(request)
         if request.method == "POST"
@@ -152,6 +162,7 @@ def identity_lists(request: HttpRequest) -> HttpResponse:
             "department": "",
             "batch": f"{clock.today():%Y-%m}",
             "list_date": clock.today().isoformat(),
+            "township": "",
         }
     )
     errors: dict[str, str] = {}
@@ -166,10 +177,16 @@ def identity_lists(request: HttpRequest) -> HttpResponse:
             errors["list_date"] = "请填写名单日期，如 2022-12-05"
         if file_error := _file_error(request):
             errors["file"] = file_error
+        township = next((t for t in townships if str(t.pk) == form["township"]), None)
+        if township is None and len(townships) == 1:
+            township = townships[0]
+        if township is None:
+            errors["township"] = "请选择名单所属的街道（镇）"
         if not errors:
             try:
                 with uploaded_path(request.FILES["file"]) as path:
                     staged = identity_list_stage(
+                        township=township,
                         actor=request.user,
                         path=path,
                         header=ListHeader(
@@ -190,6 +207,7 @@ def identity_lists(request: HttpRequest) -> HttpResponse:
         {
             "lists": identity_list_list(actor=request.user)[:50],
             "departments": DEPARTMENTS,
+            "townships": townships,
             "form": form,
             "errors": errors,
             "policy": engine,
