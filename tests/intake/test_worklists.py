@@ -13,7 +13,7 @@ from tests.records import factories as f
 from yibao.collection.models import Enrollment, Payment
 from yibao.collection.services import payment_record
 from yibao.core.errors import ApplicationError
-from yibao.intake.worklists import worklist
+from yibao.intake.worklists import worklist, worklist_table
 from yibao.registry.models import Household, IdentityTag, OtherInsurance, Person
 
 POLICY = f.POLICY  # qijiang-sanjiang-2023, benefit year 2023; today is 2022-12-05
@@ -203,3 +203,14 @@ def test_residents_registered_elsewhere_living_in_the_village_are_listed(town):
     assert [(r.person.name, r.reason) for r in rows] == [
         ("外村住户", "户籍在大山村，居住在本村（社区）")
     ]
+
+
+def test_a_newborn_row_shows_the_birth_date_and_no_digit_of_the_id_number(town):
+    number = f.id_number(birth=dt.date(2022, 10, 1))
+    f.person(town.sanhe, name="新生丙", number=number)
+    (row,) = worklist_table(
+        worklist(actor=town.sanhe_collector, village=town.sanhe, policy_id=POLICY, kind="newborn")
+    )
+    # With the birth date shown, any digit of the number would narrow 1,000 candidates.
+    assert "2022-10-01" in row[6]
+    assert not any(number[-4:] in str(cell) for cell in row)

@@ -258,7 +258,7 @@ def village_worklist(
             {
                 "person_id": r.person.pk,
                 "name": r.person.name,
-                "id_number": r.person.masked_id_number,
+                "id_number": r.masked_id_number,
                 "phone": r.person.phone,
                 "household_head": r.household_head,
                 "identities": r.identities,

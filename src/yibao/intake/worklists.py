@@ -25,6 +25,7 @@ from yibao.collection.selectors import (
 from yibao.core import clock
 from yibao.core.access import require_village
 from yibao.core.errors import ApplicationError
+from yibao.core.masking import mask_id_number
 from yibao.policy import get_policy
 from yibao.registry.checks import phone_check
 from yibao.registry.models import Household, Person, Village
@@ -64,6 +65,16 @@ class WorklistRow:
     deadline_cite: str = ""
     identities: list[str] = field(default_factory=list)
     household_head: str = ""
+    shows_birth_date: bool = False
+
+    @property
+    def masked_id_number(self) -> str:
+        """The ID number masked so that it cannot be rebuilt from the row (issue 9): no
+        digit beside a birth date, two beside an age label such as 未成年 (four would leave
+        a few hundred candidates)."""
+        if self.shows_birth_date:
+            return "（见参保人卡片）"
+        return mask_id_number(self.person.id_number, keep_last=2)
 
 
 def worklist_policy(actor: Any) -> str:
@@ -273,6 +284,7 @@ def _newborn(
             deadline=p.birth_date + dt.timedelta(days=days),
             deadline_cite=collection.newborn_cite or "",
             household_head=_head(p),
+            shows_birth_date=True,
         )
         for p in people
     ]
@@ -315,7 +327,7 @@ def worklist_table(rows: list[WorklistRow]) -> list[list[Any]]:
         [
             n,
             r.person.name,
-            r.person.masked_id_number,
+            r.masked_id_number,
             r.person.phone,
             r.household_head,
             "、".join(r.identities),
