@@ -203,12 +203,6 @@ def _refuse_offline_place(
         )
 
 
-def _collector_of(actor: Any) -> Collector | None:
-    if getattr(actor, "pk", None) is None:
-        return None
-    return Collector.objects.filter(user=actor).first()
-
-
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) is not None else None
 
@@ -913,11 +907,10 @@ def _payments_record(
 
     checked: list[_Checked] = []
     now = clock.now()
-    collector = _collector_of(actor)
-    office = getattr(actor, "is_superuser", False) or (
-        collector is not None
-        and collector.role in (Collector.Role.TOWNSHIP, Collector.Role.DISTRICT)
-    )
+    # The actor's scope (computed once and cached on the actor) knows their role and profile.
+    actor_scope = scope_of(actor)
+    collector_id = actor_scope.collector_id
+    office = actor_scope.role in ("superuser", Collector.Role.TOWNSHIP, Collector.Role.DISTRICT)
     for row, item in enumerate(items, start=1):
         try:
             checked.append(
@@ -1038,7 +1031,7 @@ def _payments_record(
             raise refuse(error, row) from None
         if not pending.new_enrollment:
             pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
-        pending.payment.collector = collector
+        pending.payment.collector_id = collector_id
         pending.payment.recorded_by = user
         paid_here[(person.pk, pending.enrollment.benefit_year)] = pending
         for key in keys:
