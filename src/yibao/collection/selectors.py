@@ -205,6 +205,7 @@ def cash_on_hand(collector: Collector) -> Decimal:
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+PERSON_CHUNK = 2000  # ids per IN list (SQLite's limit on query parameters)
 BOTTOM_NAMED = 3  # DOMAIN: the bottom three villages are named, unless a policy says otherwise
 
 
@@ -234,14 +235,20 @@ def percent(part: int, whole: int) -> Decimal:
     return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def should_enroll(*, benefit_year: int, on: dt.date | None = None) -> QuerySet[Person]:
-    """People who should enroll (应参保): alive (on ``on``), without other insurance for the
-    year (employee insurance or resident insurance elsewhere)."""
-    alive = Q(status=Person.Status.ALIVE)
+def should_enroll_q(*, benefit_year: int, on: dt.date | None = None, prefix: str = "") -> Q:
+    """Who should enroll (应参保): alive (on ``on``), without other insurance for the year
+    (employee insurance or resident insurance elsewhere). ``prefix`` reaches the person
+    through a relation (``"person__"`` from an identity tag)."""
+    alive = Q(**{f"{prefix}status": Person.Status.ALIVE})
     if on is not None:
-        alive |= Q(deceased_on__gt=on)
+        alive |= Q(**{f"{prefix}deceased_on__gt": on})
     other = OtherInsurance.objects.filter(benefit_year=benefit_year).values("person_id")
-    return Person.objects.filter(alive).exclude(pk__in=other)
+    return alive & ~Q(**{f"{prefix}pk__in": other})
+
+
+def should_enroll(*, benefit_year: int, on: dt.date | None = None) -> QuerySet[Person]:
+    """The people of :func:`should_enroll_q`."""
+    return Person.objects.filter(should_enroll_q(benefit_year=benefit_year, on=on))
 
 
 def hardship_tags(*, on: dt.date) -> QuerySet[IdentityTag]:
@@ -562,23 +569,30 @@ def hardship_people(
     *, village_ids: Sequence[int], benefit_year: int, on: dt.date | None
 ) -> list[HardshipPerson]:
     """Hardship people (should enroll, valid tag on ``on``) registered in ``village_ids``."""
-    people = should_enroll(benefit_year=benefit_year, on=on).filter(hukou_village__in=village_ids)
-    # IN (subquery) rather than correlated EXISTS: PostgreSQL hashes a subquery once, where a
-    # correlated plan on tables without statistics re-scans the payments for every person.
-    tags = hardship_tags(on=on or clock.today()).filter(person__in=people.values("pk"))
-    paid = set(
-        live_payments(until=end_of_day(on))
-        .filter(
-            enrollment__benefit_year=benefit_year, enrollment__person__in=tags.values("person_id")
-        )
-        .values_list("enrollment__person_id", flat=True)
+    # One level of subquery only, and the payments looked up for lists of people: on tables
+    # without statistics (a fresh import, a test transaction) PostgreSQL plans nested IN
+    # subqueries badly enough to take minutes on a small township.
+    tags = hardship_tags(on=on or clock.today()).filter(
+        should_enroll_q(benefit_year=benefit_year, on=on, prefix="person__"),
+        person__hukou_village__in=village_ids,
     )
-    rows = [
-        (person_id, village_id, category, person_id in paid)
-        for person_id, village_id, category in tags.values_list(
-            "person_id", "person__hukou_village_id", "category_key"
-        ).order_by("person_id", "category_key")
-    ]
+    listed = list(
+        tags.values_list("person_id", "person__hukou_village_id", "category_key").order_by(
+            "person_id", "category_key"
+        )
+    )
+    people = sorted({person_id for person_id, _, _ in listed})
+    paid: set[int] = set()
+    for start in range(0, len(people), PERSON_CHUNK):
+        paid.update(
+            live_payments(until=end_of_day(on))
+            .filter(
+                enrollment__benefit_year=benefit_year,
+                enrollment__person_id__in=people[start : start + PERSON_CHUNK],
+            )
+            .values_list("enrollment__person_id", flat=True)
+        )
+    rows = [(p, village, category, p in paid) for p, village, category in listed]
     found: dict[int, HardshipPerson] = {}
     for person_id, village_id, category, is_paid in rows:
         before = found.get(person_id)
