@@ -75,3 +75,17 @@ def test_the_log_filter_masks_id_numbers_in_messages_and_tracebacks():
 def test_a_request_id_from_the_client_is_used_only_when_it_is_plain(header):
     response = Client().get("/login/", headers={"X-Request-ID": header})
     assert response["X-Request-ID"] != header
+
+
+def test_a_full_id_number_shown_after_a_card_read_never_travels_in_a_cookie(town):
+    number = f.id_number()
+    person = f.person(town.sanhe, name="卡号", number=number)
+    user = town.sanhe_collector
+    user.set_password("正确的密码Abc123")
+    user.save()
+    client = Client()
+    client.post("/login/", {"username": "sanhe", "password": "正确的密码Abc123"})
+    response = client.post(f"/desk/person/{person.pk}/id-number/", follow=True)
+    assert number in response.content.decode()  # shown once on the card
+    assert all(number not in morsel.value for morsel in client.cookies.values())
+    assert "messages" not in client.cookies
