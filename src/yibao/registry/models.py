@@ -166,6 +166,12 @@ class Person(models.Model):
         return mask_id_number(self.id_number)
 
     @property
+    def masked_id_number_short(self) -> str:
+        """For a list that shows an age group (新生儿, 未成年 ...) beside the number: two
+        digits kept, so the number cannot be rebuilt from the row (issue 9)."""
+        return mask_id_number(self.id_number, keep_last=2)
+
+    @property
     def label(self) -> str:
         """Name with the masked ID number, as error messages and lists show a person."""
         return f"{self.name}（{self.masked_id_number}）"

@@ -26,7 +26,7 @@ def unpaid_lines(rows: list[UnpaidRow]) -> list[list[Any]]:
         [
             i,
             r.person.name,
-            r.person.masked_id_number,
+            r.person.masked_id_number_short,  # beside the age group: two digits only
             age_group(r.person.birth_date),
             r.group_label,
             "、".join(r.identities),
