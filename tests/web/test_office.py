@@ -147,3 +147,17 @@ def test_the_phone_menu_lists_every_page_of_the_role_by_section(sanhe, office):
     assert "审计日志" not in collector
     clerk = _text(office.get("/menu/"))
     assert "审计日志" in clerk and "按户登记" in clerk
+
+
+def test_the_ledger_filters_and_pages_in_the_database(office, sanhe, town):
+    people = [f.person(town.sanhe, name=f"台账{i:02d}") for i in range(55)]
+    _post(sanhe, {people[7].pk: 1}, {people[7].pk: "350.00"}, "l" * 32)
+    first = _text(office.get("/ledger/", {"village": town.sanhe.pk, "sort": "name"}))
+    assert "共 55 条，第 1/2 页" in first
+    assert "台账00" in first and "台账54" not in first
+    paid = _text(office.get("/ledger/", {"village": town.sanhe.pk, "status": "已缴费"}))
+    assert "共 1 条" in paid and "台账07" in paid
+    found = _text(
+        office.get("/ledger/", {"village": town.sanhe.pk, "q": people[3].id_number[-6:]})
+    )
+    assert "共 1 条" in found and "台账03" in found

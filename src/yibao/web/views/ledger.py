@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from yibao.collection.selectors import LedgerRow, village_ledger
+from yibao.collection.selectors import LEDGER_STATUSES, LedgerRow, ledger_people, ledger_rows
 from yibao.core.access import access_village
 from yibao.registry.selectors import village_list
 from yibao.transfer.workbook import XLSX_TYPE, table_workbook
@@ -20,14 +20,16 @@ from ..roles import READERS, role_required
 from .common import actor_policy
 
 PAGE_SIZE = 50
-STATUSES = ["未登记", "未缴费", "已缴费", "已死亡（待核）"]
+STATUSES = list(LEDGER_STATUSES)
 HEADERS = [
     "姓名", "证件号码", "户", "状态", "档次", "资助身份", "缴费标准", "资助金额", "个人缴费",
     "已缴金额", "渠道", "缴费时间", "待遇起", "待遇止",
 ]  # fmt: skip
 
 
-def _filtered(request: HttpRequest) -> tuple[Any, list[Any], list[LedgerRow], dict[str, str], int]:
+def _filtered(request: HttpRequest) -> tuple[Any, list[Any], Any, dict[str, str], int]:
+    """The village, the villages to choose from, the filtered persons (a query), the
+    filters and the benefit year."""
     actor = request.user
     villages = list(village_list(actor=actor))
     chosen = request.GET.get("village")
@@ -38,18 +40,19 @@ def _filtered(request: HttpRequest) -> tuple[Any, list[Any], list[LedgerRow], di
         "q": request.GET.get("q", "").strip()[:20],
         "sort": request.GET.get("sort", ""),
     }
-    rows = village_ledger(actor=actor, village=village, benefit_year=year) if village else []
-    if filters["status"] in STATUSES:
-        rows = [r for r in rows if r.status == filters["status"]]
-    if filters["q"]:
-        rows = [
-            r for r in rows if filters["q"] in r.name or r.masked_id_number.endswith(filters["q"])
-        ]
-    if filters["sort"] == "name":
-        rows.sort(key=lambda r: r.name)
-    elif filters["sort"] == "paid_at":
-        rows.sort(key=lambda r: (r.paid_at is None, r.paid_at or timezone.now()), reverse=False)
-    return village, villages, rows, filters, year
+    people = (
+        ledger_people(
+            actor=actor,
+            village=village,
+            benefit_year=year,
+            status=filters["status"],
+            search=filters["q"],
+            order=filters["sort"],
+        )
+        if village
+        else None
+    )
+    return village, villages, people, filters, year
 
 
 def _line(r: LedgerRow) -> list[Any]:
@@ -66,20 +69,27 @@ def _line(r: LedgerRow) -> list[Any]:
 @require_GET
 @role_required(*READERS)
 def ledger(request: HttpRequest) -> HttpResponse:
-    village, villages, rows, filters, year = _filtered(request)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    village, villages, people, filters, year = _filtered(request)
+    page = Paginator(people if people is not None else [], PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = (
+        ledger_rows(persons=list(page.object_list), village=village, benefit_year=year)
+        if village
+        else []
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "village": village,
         "villages": villages,
         "page": page,
-        "lines": [_line(r) for r in page.object_list],
+        "lines": [_line(r) for r in rows],
         "headers": HEADERS,
         "filters": filters,
         "statuses": STATUSES,
         "year": year,
-        "total": len(rows),
+        "total": page.paginator.count,
         "query": query.urlencode(),
     }
     return render(request, "web/ledger/ledger.html", context)
@@ -88,7 +98,12 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*READERS)
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    village, _villages, rows, filters, year = _filtered(request)
+    village, _villages, people, _filters, year = _filtered(request)
+    rows = (
+        ledger_rows(persons=list(people), village=village, benefit_year=year)
+        if village and people is not None
+        else []
+    )
     name = village.name if village else ""
     data = table_workbook(
         title="台账",
