@@ -26,7 +26,7 @@ def test_villages_and_people_follow_the_published_targets(plan):
         should_enroll = [p for p in village.persons if p.fate is None]
         assert len(should_enroll) >= row.values["target"] * 0.99
         assert len(village.persons) <= row.values["target"] * 1.15
-        assert len(village.code) == 12 and village.code.startswith("500110004")
+        assert len(village.code) == 12 and village.code.startswith("500110003")
     assert 26000 <= sum(len(v.persons) for v in plan.villages) <= 29000
 
 

@@ -157,7 +157,5 @@ def test_the_ledger_filters_and_pages_in_the_database(office, sanhe, town):
     assert "台账00" in first and "台账54" not in first
     paid = _text(office.get("/ledger/", {"village": town.sanhe.pk, "status": "已缴费"}))
     assert "共 1 条" in paid and "台账07" in paid
-    found = _text(
-        office.get("/ledger/", {"village": town.sanhe.pk, "q": people[3].id_number[-6:]})
-    )
+    found = _text(office.get("/ledger/", {"village": town.sanhe.pk, "q": people[3].id_number[-6:]}))
     assert "共 1 条" in found and "台账03" in found

@@ -22,7 +22,7 @@ POLICY_ID = "qijiang-sanjiang-2023"
 TZ = ZoneInfo("Asia/Shanghai")
 
 DISTRICT = ("綦江区", "500110")
-TOWNSHIP = ("三江街道", "500110004")
+TOWNSHIP = ("三江街道", "500110003")  # 统计用区划代码 (500110004 is 万盛街道)
 CLERK = "sanjiang"
 DISTRICT_USER = "qijiang"
 AUDITOR_USER = "shenji"  # read-only: the audit trail and the ledgers of the township
