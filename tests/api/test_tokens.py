@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.records import factories as f
@@ -206,3 +208,32 @@ def test_rotating_the_secret_key_with_a_fallback_keeps_tokens_working(town, sett
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-key-for-the-server-" + "x" * 32
     assert _me(issued.secret) == 200
+
+
+def test_a_token_works_while_another_writer_holds_the_database(ledger_transactional_db, town):
+    """A CLI import holds SQLite's write lock (or a PostgreSQL row lock on the token) for
+    minutes: the token's last-use bookkeeping skips that minute instead of waiting."""
+    issued = api_token_issue(actor=town.sanhe_collector)
+    holding, done = threading.Event(), threading.Event()
+    released_by_timeout: list[bool] = []
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                ApiToken.objects.select_for_update().get(pk=issued.api_token.pk)
+                ApiToken.objects.filter(pk=issued.api_token.pk).update(name="导入中")
+                holding.set()
+                released_by_timeout.append(not done.wait(timeout=60))
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert holding.wait(timeout=30)
+    try:
+        user = api_token_user(issued.secret)
+    finally:
+        done.set()
+        holder.join()
+    assert user == town.sanhe_collector
+    assert released_by_timeout == [False]  # answered while the lock was still held

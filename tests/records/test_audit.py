@@ -30,19 +30,17 @@ def test_every_write_records_who_what_and_the_record_before_and_after(town):
     )
     payment_reverse(actor=town.office, payment=payment, reason="收错")
     entries = list(AuditLog.objects.order_by("id"))
-    assert [e.action for e in entries] == [
-        "enrollment.create",
-        "enrollment.pay",
-        "payment.record",
-        "payment.reverse",
-        "enrollment.unpay",
-    ]
-    pay_entry = entries[1]
+    assert [e.action for e in entries] == ["payment.record", "payment.reverse", "enrollment.unpay"]
+    pay_entry = entries[0]
     assert pay_entry.actor == town.sanhe_collector and pay_entry.actor_name == "sanhe"
-    assert pay_entry.before["status"] == "unpaid" and pay_entry.after["status"] == "paid"
-    assert entries[3].actor == town.office
-    assert Decimal(entries[3].before["amount"]) == Decimal("350")
-    assert Decimal(entries[3].after["amount"]) == Decimal("-350")
+    # One entry for the payment, carrying the enrollment it created, already paid.
+    assert pay_entry.before is None
+    assert Decimal(pay_entry.after["amount"]) == Decimal("350")
+    assert pay_entry.after["enrollment"]["status"] == "paid"
+    assert pay_entry.after["enrollment"]["tier"] == 1
+    assert entries[1].actor == town.office
+    assert Decimal(entries[1].before["amount"]) == Decimal("350")
+    assert Decimal(entries[1].after["amount"]) == Decimal("-350")
 
 
 def test_audit_records_mask_id_numbers(town, entry):

@@ -251,19 +251,22 @@ def test_every_write_of_a_payment_batch_is_audited(town):
     )
     entries = list(AuditLog.objects.order_by("id")[before:])
     assert [(e.action, e.object_id) for e in entries] == [
-        ("enrollment.pay", str(first.enrollment_id)),
         ("payment.record", str(first.pk)),
-        ("enrollment.create", str(second.enrollment_id)),
-        ("enrollment.pay", str(second.enrollment_id)),
         ("payment.record", str(second.pk)),
     ]
     for entry in entries:
         assert entry.actor == town.sanhe_collector
-    pay_entries = [e for e in entries if e.action == "enrollment.pay"]
-    for entry in pay_entries:
-        assert entry.before["status"] == "unpaid" and entry.after["status"] == "paid"
-    assert entries[2].after["status"] == "unpaid"
-    assert Decimal(entries[4].after["amount"]) == Decimal("350")
+    # The enrollment registered before: its change (unpaid -> paid), not a copy of it.
+    assert entries[0].before == {"enrollment": {"status": "unpaid", "paid_at": None}}
+    assert entries[0].after["enrollment"]["status"] == "paid"
+    assert entries[0].after["enrollment_id"] == first.enrollment_id
+    assert "tier" not in entries[0].after["enrollment"]  # unchanged
+    # The enrollment the payment created: all of it, already paid.
+    assert entries[1].before is None
+    assert entries[1].after["enrollment"]["status"] == "paid"
+    assert entries[1].after["enrollment_id"] == second.enrollment_id
+    assert entries[1].after["enrollment"]["tier"] == 1
+    assert Decimal(entries[1].after["amount"]) == Decimal("350")
 
 
 def test_a_payment_batch_with_one_bad_row_writes_nothing_and_names_the_row(town):

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from yibao.core.audit import audit_record
@@ -29,6 +31,14 @@ PREFIX_LENGTH = len(PREFIX) + 8
 # ``last_used_at`` is written at most this often per token, so that a busy tablet does not
 # make every request a write.
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
+# A token's row and user are kept in the process this long, so that a busy tablet costs no
+# query per request (the user object also carries its cached scope). Revoking drops the
+# entry in this process; other worker processes notice within this time.
+CACHE_SECONDS = 10.0
+CACHE_SIZE = 10_000
+_cache: dict[str, tuple[float, ApiToken]] = {}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ def api_token_revoke(*, actor: Any, api_token: ApiToken) -> ApiToken:
     before = _audit_view(api_token)
     api_token.revoked_at = timezone.now()
     api_token.save(update_fields=["revoked_at"])
+    _cache.pop(api_token.digest, None)
     audit_record(
         actor=actor,
         action="api_token.revoke",
@@ -138,12 +149,52 @@ def api_token_find(secret: str) -> ApiToken | None:
 
 def api_token_user(secret: str) -> Any | None:
     """The user a working token acts as, or None (unknown, revoked, expired, user inactive,
-    password changed). Records when the token was last used."""
-    api_token = api_token_find(secret)
-    now = timezone.now()
-    if api_token is None or api_token_status(api_token, now=now) != "active":
+    password changed). Records when the token was last used (:func:`_touch`)."""
+    if not secret or not secret.startswith(PREFIX):
         return None
-    if api_token.last_used_at is None or now - api_token.last_used_at >= TOUCH_INTERVAL:
-        # Bookkeeping, not a change of the ledger: not audited.
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    digest = token_digest(secret)
+    clock = time.monotonic()
+    cached = _cache.get(digest)
+    if cached is not None and cached[0] > clock:
+        api_token = cached[1]
+    else:
+        found = api_token_find(secret)
+        if found is None:
+            return None  # unknown secrets are not kept: nobody fills the cache by guessing
+        api_token = found
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[digest] = (clock + CACHE_SECONDS, api_token)
+    now = timezone.now()
+    if api_token_status(api_token, now=now) != "active":
+        return None
+    _touch(api_token, now)
     return api_token.user
+
+
+def _touch(api_token: ApiToken, now: dt.datetime) -> None:
+    """Write ``last_used_at`` at most once a minute per token and process, outside the
+    request's work and without waiting for a lock: bookkeeping (not audited) that must never
+    hold up or fail a request, so a busy database makes it skip a minute instead."""
+    if api_token.last_used_at is not None and now - api_token.last_used_at < TOUCH_INTERVAL:
+        return
+    api_token.last_used_at = now  # also when the write below is skipped: next try in a minute
+    sqlite = connection.vendor == "sqlite"
+    # SET LOCAL lasts to the end of the outermost transaction: only in a transaction of our own.
+    lock_timeout = connection.vendor == "postgresql" and not connection.in_atomic_block
+    try:
+        if sqlite:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 0")
+        with transaction.atomic():
+            if lock_timeout:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '50ms'")
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    except DatabaseError as error:
+        logger.info("api token %s: last use not recorded (%s)", api_token.prefix, error)
+    finally:
+        if sqlite:
+            timeout = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {int(float(timeout) * 1000)}")

@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.utils import timezone
 
 from yibao.core import clock
 from yibao.core.access import Scope, not_found, require_collector, require_person, scope_of
-from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
+from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.funds.services import refuse_closed_days
 from yibao.intake.roles import require_office
@@ -1148,57 +1148,33 @@ def _payment_checked(
 
 
 def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
-    """Insert the batch's new enrollments and payments, mark the enrollments paid, audit."""
+    """Insert the batch's enrollments already paid and its payments; re-quote and mark paid
+    the enrollments that existed; one audit entry per payment, carrying its enrollment's
+    change."""
     refuse_closed_days(((p.payment.collector_id, p.payment.paid_at) for p in pendings), what="缴费")
-    new = [p for p in pendings if p.new_enrollment]
-    Enrollment.objects.bulk_create([p.enrollment for p in new], batch_size=500)
-    created = {id(p): snapshot(p.enrollment) for p in new}
-    for pending in pendings:
-        pending.before = created.get(id(pending)) or snapshot(pending.enrollment)
-        pending.payment.enrollment = pending.enrollment
-    Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
-    now = timezone.now()
     for pending in pendings:
         enrollment = pending.enrollment
-        _apply_quote(enrollment, pending.quote)
+        if not pending.new_enrollment:
+            pending.before = snapshot(enrollment)
+            _apply_quote(enrollment, pending.quote)
         enrollment.status = Enrollment.Status.PAID
         enrollment.paid_at = pending.payment.paid_at
-        enrollment.updated_at = now
-    # New enrollments were inserted with this quote: only the status and the payment time
-    # change, the latter read from the payment just inserted for each of them.
-    paid_at = Subquery(
-        Payment.objects.filter(enrollment=OuterRef("pk"), reverses__isnull=True)
-        .order_by("-pk")
-        .values("paid_at")[:1]
+    Enrollment.objects.bulk_create(
+        [p.enrollment for p in pendings if p.new_enrollment], batch_size=500
     )
-    for chunk in _chunks([p.enrollment.pk for p in new]):
-        Enrollment.objects.filter(pk__in=chunk).update(
-            status=Enrollment.Status.PAID, paid_at=paid_at, updated_at=now
-        )
     for pending in pendings:
+        pending.payment.enrollment = pending.enrollment
         if not pending.new_enrollment:
             pending.enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
+    Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
     entries = []
     for pending in pendings:
-        if pending.new_enrollment:
-            entries.append(
-                audit_entry(
-                    actor=actor,
-                    action="enrollment.create",
-                    instance=pending.enrollment,
-                    after=created[id(pending)],
-                )
-            )
-        entries.append(
-            audit_entry(
-                actor=actor,
-                action="enrollment.pay",
-                instance=pending.enrollment,
-                before=pending.before,
-                after=snapshot(pending.enrollment),
-            )
-        )
-        after = snapshot(pending.payment)
+        # The payment names its enrollment (enrollment_id); the entry carries what changed.
+        enrollment = snapshot(pending.enrollment)
+        before = pending.before
+        if before is not None:
+            before, enrollment = changes(before, enrollment)
+        after = {**snapshot(pending.payment), "enrollment": enrollment}
         if pending.backdate_reason:
             after["backdate_reason"] = pending.backdate_reason
         entries.append(
@@ -1206,6 +1182,7 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
                 actor=actor,
                 action="payment.backdate" if pending.backdate_reason else "payment.record",
                 instance=pending.payment,
+                before={"enrollment": before} if before is not None else None,
                 after=after,
             )
         )

@@ -11,9 +11,15 @@ from django.db import models
 from .masking import MASK_FIELDS, mask_id_number
 from .models import AuditLog
 
+CENT = Decimal("0.01")
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
+        # Amounts as the ledger shows them (350.00), whether read back or just computed (350).
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > -2:
+            value = value.quantize(CENT)
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -24,15 +30,35 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Kept by the entry itself (``at``, ``object_id``): not repeated in its before/after.
+SNAPSHOT_SKIP = frozenset({"id", "created_at", "updated_at", "recorded_at"})
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The concrete fields of ``instance`` as JSON-ready values, ID numbers masked."""
+    """The concrete fields of ``instance`` as JSON-ready values, ID numbers masked; fields
+    that are empty (None, "", [], {}) are left out, as are the row's id and timestamps,
+    which the entry holds."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
+        if field.attname in SNAPSHOT_SKIP:
+            continue
         value = getattr(instance, field.attname)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
         if field.name in MASK_FIELDS:
             value = mask_id_number(value)
         data[field.attname] = _jsonable(value)
     return data
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two snapshots of one record reduced to the fields that changed (a field absent on one
+    side was empty there)."""
+    keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+    return (
+        {k: before.get(k) for k in keys},
+        {k: after.get(k) for k in keys},
+    )
 
 
 def audit_entry(

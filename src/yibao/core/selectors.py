@@ -88,13 +88,26 @@ class Change:
     after: Any
 
 
+def _flat(data: dict[str, Any] | None) -> dict[str, Any]:
+    """A record's fields; a record carried inside another (a payment's enrollment) as
+    ``enrollment.status`` and so on."""
+    flat: dict[str, Any] = {}
+    for key, value in (data or {}).items():
+        if isinstance(value, dict) and key not in HIDDEN_FIELDS:
+            flat.update((f"{key}.{inner}", v) for inner, v in value.items())
+        else:
+            flat[key] = value
+    return flat
+
+
 def audit_diff(entry: AuditLog) -> list[Change]:
     """The fields an entry changed, before and after (creation: every field set)."""
-    before = entry.before or {}
-    after = entry.after or {}
+    before = _flat(entry.before)
+    after = _flat(entry.after)
     changes = []
     for field in sorted(set(before) | set(after)):
-        if field in HIDDEN_FIELDS or field == "id":
+        name = field.rpartition(".")[2]
+        if name in HIDDEN_FIELDS or name == "id":
             continue
         old, new = before.get(field), after.get(field)
         if old != new:

@@ -1,0 +1,282 @@
+"""Benchmark: payments over HTTP from 32 concurrent clients against the production server.
+
+Not a test. On a fresh database (SQLite by default, PostgreSQL with ``DATABASE_URL``) it
+
+1. sets up one township of 24 villages and imports N persons through the application's
+   importer (``persons_import``), and issues an API token for the township office;
+2. starts ``yibao serve`` (gunicorn, ``yibao.wsgi``) on 127.0.0.1 only, with its own secret
+   key, and waits until it answers;
+3. runs ``--clients`` threads, each with one keep-alive connection (``http.client``), that
+   ``POST /api/v1/payments`` one payment per person with an ``Idempotency-Key``; every
+   ``--retry-every``-th payment is sent again with the same key (a tablet that lost the
+   answer), and must be answered 200 with the same payment;
+4. stops the server and counts from the database: every person holds exactly one live
+   payment (0 lost, 0 doubled), and prints requests per second and bytes per person.
+
+Bounded: at most ``--seconds`` of load (the run stops early and says so), the server killed
+at the end by its process group.
+
+    .venv/bin/python benchmarks/bench_http.py --persons 20000
+    DATABASE_URL=postgres://yibao:yibao@127.0.0.1:5432/yibao .venv/bin/python benchmarks/bench_http.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import bench_ledger as ledger  # noqa: E402
+
+API = "/api/v1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, workers: int, threads: int, workdir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "YIBAO_SECRET_KEY": secrets.token_urlsafe(50),
+        "YIBAO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    env.pop("YIBAO_DEBUG", None)
+    yibao = Path(sys.executable).with_name("yibao")
+    log = (workdir / "server.log").open("wb")
+    return subprocess.Popen(
+        [str(yibao), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--threads", str(threads), "--access-log", ""],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workdir: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit((workdir / "server.log").read_text(errors="replace")[-3000:])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", f"{API}/me", headers={"Authorization": f"Bearer {token}"})
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("服务未在60秒内启动")
+
+
+class Client(threading.Thread):
+    """One tablet: a keep-alive connection, its share of the persons, in order."""
+
+    def __init__(self, index: int, port: int, token: str, jobs: list[dict[str, object]]):
+        super().__init__(daemon=True)
+        self.index, self.port, self.token, self.jobs = index, port, token, jobs
+        self.statuses: dict[int, int] = {}
+        self.mismatched_replays = 0
+        self.errors: list[str] = []
+        self.requests = 0
+        self.sent: list[int] = []
+        self.stop_at = 0.0
+
+    def _post(self, conn: http.client.HTTPConnection, body: bytes, key: str) -> tuple[int, dict]:
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        }
+        conn.request("POST", f"{API}/payments", body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        self.requests += 1
+        self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+        return response.status, json.loads(data) if data else {}
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        for job in self.jobs:
+            if time.monotonic() > self.stop_at:
+                break
+            body = json.dumps(job["body"]).encode()
+            self.sent.append(job["body"]["person_id"])  # type: ignore[index]
+            try:
+                status, answer = self._post(conn, body, str(job["key"]))
+                if job["retry"]:
+                    again, replay = self._post(conn, body, str(job["key"]))
+                    if again != 200 or replay.get("id") != answer.get("id"):
+                        self.mismatched_replays += 1
+            except (OSError, http.client.HTTPException) as error:
+                self.errors.append(repr(error))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn.close()
+
+
+def count_live_payments(sent: set[int]) -> tuple[int, int, int, int]:
+    """(persons, persons with exactly one live payment, lost, doubled), from the database;
+    lost counts the persons a payment was sent for who hold none."""
+    from django.db.models import Count, Q
+
+    from yibao.collection.selectors import live_payments
+    from yibao.registry.models import Person
+
+    live = live_payments().values("enrollment__person_id")
+    per_person = (
+        Person.objects.annotate(
+            live=Count("enrollments__payments", filter=Q(enrollments__payments__in=live))
+        )
+        .values_list("pk", "live")
+        .order_by()
+    )
+    counts = dict(per_person)
+    return (
+        len(counts),
+        sum(1 for c in counts.values() if c == 1),
+        sum(1 for pk in sent if counts.get(pk, 0) == 0),
+        sum(1 for c in counts.values() if c > 1),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--retry-every", type=int, default=10, help="every n-th payment resent")
+    parser.add_argument("--seconds", type=float, default=180, help="at most this much load")
+    args = parser.parse_args()
+
+    os.environ["YIBAO_TODAY"] = ledger.CAMPAIGN_DAY.isoformat()
+    original_url = os.environ.get("DATABASE_URL", "")
+    workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-http-"))
+    os.environ["YIBAO_DATA_DIR"] = str(workdir)
+    database, to_drop = ledger._prepare_database(workdir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yibao.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    server = None
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        office, names = ledger.setup_town()
+        rows = ledger.plan(args.persons, names)
+        sheet = workdir / "花名册.csv"
+        ledger.write_sheet(rows, sheet)
+        empty_bytes = ledger.database_bytes(ledger.database_target())
+        import_seconds, report = ledger.service_import(sheet, office, 10**9)
+        assert report.ok and report.persons_created == args.persons, report.summary()
+
+        from yibao.api.tokens import api_token_issue
+        from yibao.registry.models import Person
+
+        token = api_token_issue(actor=office, name="bench").secret
+        person_ids = dict(Person.objects.values_list("id_number", "pk"))
+        quotes = ledger.amounts()
+        jobs = [
+            {
+                "body": {
+                    "person_id": person_ids[row["公民身份号码"]],
+                    "policy": ledger.POLICY,
+                    "tier": 1,
+                    "amount": str(quotes[row["身份类别"]].personal),
+                    "channel": ledger.CHANNELS[i % len(ledger.CHANNELS)],
+                },
+                "key": f"bench-{i:07d}",
+                "retry": i % args.retry_every == 0,
+            }
+            for i, row in enumerate(rows)
+        ]
+        connections.close_all()
+
+        port = free_port()
+        server = start_server(port, args.workers, args.threads, workdir)
+        wait_ready(port, token, server, workdir)
+        clients = [Client(c, port, token, jobs[c :: args.clients]) for c in range(args.clients)]
+        started = time.monotonic()
+        for client in clients:
+            client.stop_at = started + args.seconds
+            client.start()
+        for client in clients:
+            client.join()
+        seconds = time.monotonic() - started
+        stop_server(server)
+
+        statuses: dict[int, int] = {}
+        for client in clients:
+            for status, n in client.statuses.items():
+                statuses[status] = statuses.get(status, 0) + n
+        requests = sum(c.requests for c in clients)
+        errors = [e for c in clients for e in c.errors]
+        mismatched = sum(c.mismatched_replays for c in clients)
+        sent = {pk for c in clients for pk in c.sent}
+        persons, exactly_one, lost, doubled = count_live_payments(sent)
+        app_bytes = ledger.database_bytes(ledger.database_target()) - empty_bytes
+
+        print(f"数据库：{database}")
+        print(
+            f"服务：yibao serve（gunicorn {args.workers}个进程×{args.threads}个线程），"
+            f"{args.clients}个并发客户端，每{args.retry_every}笔重发一次（同一 Idempotency-Key）"
+        )
+        print(f"导入{args.persons}人：{import_seconds:.1f} 秒（应用，准备数据）")
+        print(
+            f"缴费请求：{requests}个，{seconds:.1f} 秒，{requests / seconds:,.0f} 请求/秒；"
+            f"新缴费 {statuses.get(201, 0) / seconds:,.0f} 笔/秒"
+        )
+        print(
+            f"应答：{dict(sorted(statuses.items()))}；连接错误 {len(errors)}；重发不符 {mismatched}"
+        )
+        print(
+            f"数据库核对：{persons}人，已发出缴费 {len(sent)}人，恰好一笔有效缴费 {exactly_one}人，"
+            f"丢失 {lost}，重复 {doubled}"
+        )
+        if len(sent) < persons:
+            print(f"（负载在 {args.seconds:.0f} 秒后停止：未发出的缴费不算丢失）")
+        print(f"每人占用：{app_bytes / max(persons, 1):,.0f} 字节（导入与缴费，含审计）")
+        if errors:
+            print("错误示例：", errors[:3])
+    finally:
+        if server is not None:
+            stop_server(server)
+        if to_drop:
+            ledger._drop_databases(to_drop, original_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
