@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -93,3 +94,30 @@ def test_the_append_only_triggers_hold_outside_a_test_transaction_too():
     with pytest.raises(DatabaseError), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditlog SET after = NULL WHERE id = %s", [entry.pk])
     assert AuditLog.objects.filter(pk=entry.pk, after__isnull=False).exists()
+
+
+def test_audit_entries_are_stored_as_utf8_json_without_escapes(town, entry):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT after FROM core_auditlog WHERE id = %s", [entry.pk])
+        (raw,) = cursor.fetchone()
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+    assert "审计" in text and "\\u" not in text
+
+
+def test_enrollments_quoted_alike_share_one_stored_quote(town):
+    from yibao.collection.models import Enrollment, QuoteRecord
+
+    for name in ("甲", "乙", "丙"):
+        payment_record(
+            actor=town.sanhe_collector,
+            person=f.person(town.sanhe, name=name),
+            policy_id=f.POLICY,
+            tier=1,
+            amount=Decimal("350"),
+            channel="cash",
+        )
+    enrollments = list(Enrollment.objects.order_by("id"))
+    assert len(enrollments) == 3 and QuoteRecord.objects.count() == 1
+    assert {e.quote_record_id for e in enrollments} == {QuoteRecord.objects.get().pk}
+    assert enrollments[0].quote["personal"] == "350.00"
+    assert enrollments[0].quote["policy"] == f.POLICY

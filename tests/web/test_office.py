@@ -9,6 +9,7 @@ import pytest
 from tests.records import factories as f
 from tests.web.conftest import client_for
 from tests.web.test_desk import _post
+from yibao.collection.services import enrollment_create
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,18 @@ def test_the_audit_trail_shows_a_payment_for_the_person(office, sanhe, town, aud
     page = _text(auditor.get("/audit/", {"person": person.pk}))
     assert "缴费" in page
     assert "sanhe" in page
+
+
+def test_the_audit_trail_shows_the_enrollment_a_payment_changed_before_and_after(
+    office, sanhe, town, auditor
+):
+    person = f.person(town.sanhe, name="褚登记")
+    enrollment_create(actor=town.sanhe_collector, person=person, policy_id=f.POLICY, tier=1)
+    _post(sanhe, {person.pk: 1}, {person.pk: "350.00"}, "r" * 32)
+    page = auditor.get("/audit/", {"person": person.pk}).content.decode()
+    # One entry for the payment, showing the enrollment's status as it changed.
+    assert "enrollment.status：<del>unpaid</del> → <ins>paid</ins>" in page
+    assert "amount：<ins>350.00</ins>" in page
 
 
 def test_ten_wrong_passwords_lock_the_account(client, town, settings):

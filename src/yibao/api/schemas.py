@@ -158,11 +158,13 @@ class PersonDetail(PersonListItem):
 
     @staticmethod
     def resolve_identity_tags(obj: Any) -> list[Any]:
-        return list(obj.identity_tags.all())
+        return list(obj.identity_tags.order_by("id"))
 
     @staticmethod
     def resolve_enrollments(obj: Any) -> list[Any]:
-        return list(obj.enrollments.select_related("person", "village"))
+        return list(
+            obj.enrollments.select_related("person", "village").order_by("benefit_year", "id")
+        )
 
 
 class PersonIn(Schema):
@@ -200,7 +202,7 @@ class HouseholdOut(Schema):
 
     @staticmethod
     def resolve_members(obj: Any) -> list[Any]:
-        return list(obj.members.select_related("hukou_village", "residence_village"))
+        return list(obj.members.select_related("hukou_village", "residence_village").order_by("id"))
 
 
 class IdentityTagIn(Schema):

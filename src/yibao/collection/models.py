@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
+from yibao.core.models import UnicodeJSONEncoder
 from yibao.registry.models import District, Person, Township, Village
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -60,6 +61,23 @@ class Collector(models.Model):
         )
 
 
+class QuoteRecord(models.Model):
+    """One distinct quote of the policy engine (amounts, identity, coverage, notes, sources),
+    stored once and referenced by every enrollment quoted the same: a township has a few
+    hundred distinct quotes for tens of thousands of enrollments. Never changed: an
+    enrollment re-quoted points to another record."""
+
+    digest = models.CharField("摘要（SHA-256）", max_length=64, unique=True)
+    body = models.JSONField("核定明细", encoder=UnicodeJSONEncoder)
+
+    class Meta:
+        verbose_name = "核定明细"
+        verbose_name_plural = "核定明细"
+
+    def __str__(self) -> str:
+        return f"{self.body.get('policy')} {self.body.get('paid_on')} {self.digest[:8]}"
+
+
 class Enrollment(models.Model):
     """参保登记 of one person for one benefit year.
 
@@ -100,7 +118,14 @@ class Enrollment(models.Model):
     coverage_start = models.DateField("待遇享受起", null=True, blank=True)
     coverage_end = models.DateField("待遇享受止", null=True, blank=True)
     quoted_on = models.DateField("核定日期")
-    quote = models.JSONField("核定明细", default=dict, blank=True)
+    quote_record = models.ForeignKey(
+        QuoteRecord,
+        verbose_name="核定明细",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.UNPAID)
     paid_at = models.DateTimeField("缴费时间", null=True, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -109,7 +134,6 @@ class Enrollment(models.Model):
     class Meta:
         verbose_name = "参保登记"
         verbose_name_plural = "参保登记"
-        ordering = ["benefit_year", "village_id", "id"]
         constraints = [
             # The last line against double enrollment, also across villages and under races.
             models.UniqueConstraint(
@@ -124,6 +148,11 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.benefit_year}年度 {self.get_tier_display()}"
+
+    @property
+    def quote(self) -> dict[str, Any]:
+        """The policy engine's quote this enrollment was priced by (as ``Quote.to_dict()``)."""
+        return self.quote_record.body if self.quote_record_id else {}
 
 
 class PaymentQuerySet(models.QuerySet["Payment"]):
@@ -195,7 +224,6 @@ class Payment(models.Model):
     class Meta:
         verbose_name = "缴费记录"
         verbose_name_plural = "缴费记录"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment", "slot"],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +54,7 @@ from .models import (
     Enrollment,
     Payment,
     PolicySupplement,
+    QuoteRecord,
     Remittance,
 )
 from .selectors import cash_on_hand, live_payments
@@ -392,6 +394,57 @@ def _quote(
         ) from None
 
 
+# Quote -> id of its QuoteRecord, filled once a transaction that read or wrote it commits.
+_quote_ids: dict[Quote, int] = {}
+QUOTE_CACHE_SIZE = 50_000
+
+
+def quote_digest(body: dict[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
+    """The QuoteRecord id of each quote, storing the quotes not stored before (a handful of
+    statements per batch, none once the process has seen them)."""
+    missing = {q: quote_digest(q.to_dict()) for q in quotes if q not in _quote_ids}
+    found: dict[str, int] = {}
+    if missing:
+        digests = sorted(set(missing.values()))
+        for chunk in _chunks(digests):
+            found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
+        new = {d: q for q, d in missing.items() if d not in found}
+        if new:
+            QuoteRecord.objects.bulk_create(
+                [QuoteRecord(digest=d, body=q.to_dict()) for d, q in new.items()],
+                ignore_conflicts=True,  # stored meanwhile by another transaction: the same row
+                batch_size=500,
+            )
+            for chunk in _chunks(sorted(new)):
+                found.update(
+                    QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk")
+                )
+        known = {q: found[d] for q, d in missing.items()}
+
+        def remember() -> None:
+            if len(_quote_ids) > QUOTE_CACHE_SIZE:
+                _quote_ids.clear()
+            _quote_ids.update(known)
+
+        # Only once committed: a record inserted by a transaction that rolls back is gone.
+        transaction.on_commit(remember)
+    else:
+        known = {}
+    return [_quote_ids.get(q) or known[q] for q in quotes]
+
+
+def _store_quotes(pairs: Sequence[tuple[Enrollment, Quote]]) -> None:
+    """Point each enrollment at the stored record of its quote."""
+    ids = _quote_record_ids([quote for _, quote in pairs])
+    for (enrollment, _), pk in zip(pairs, ids, strict=True):
+        enrollment.quote_record_id = pk
+
+
 QUOTE_FIELDS = [
     "tier",
     "population",
@@ -403,7 +456,7 @@ QUOTE_FIELDS = [
     "coverage_start",
     "coverage_end",
     "quoted_on",
-    "quote",
+    "quote_record",
     "updated_at",
 ]
 
@@ -419,7 +472,8 @@ def _apply_quote(enrollment: Enrollment, quote: Quote) -> None:
     enrollment.coverage_start = quote.coverage_start
     enrollment.coverage_end = quote.coverage_end
     enrollment.quoted_on = quote.paid_on
-    enrollment.quote = quote.to_dict()
+    # The quote's stored record is set by _store_quotes, once per batch.
+    enrollment.quote_record_id = None
 
 
 def _refuse_if_deceased(person: Person) -> None:
@@ -570,6 +624,7 @@ def _new_enrollment(
         policy_id=policy.id,
     )
     _apply_quote(enrollment, quote)
+    _store_quotes([(enrollment, quote)])
     try:
         with transaction.atomic():
             enrollment.save(force_insert=True)
@@ -671,6 +726,7 @@ def enrollment_change_tier(*, actor: Any, enrollment: Enrollment, tier: int) -> 
         on=clock.today(),
     )
     _apply_quote(enrollment, quote)
+    _store_quotes([(enrollment, quote)])
     enrollment.save(update_fields=QUOTE_FIELDS)
     audit_record(
         actor=actor,
@@ -1159,6 +1215,7 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
             _apply_quote(enrollment, pending.quote)
         enrollment.status = Enrollment.Status.PAID
         enrollment.paid_at = pending.payment.paid_at
+    _store_quotes([(p.enrollment, p.quote) for p in pendings])
     Enrollment.objects.bulk_create(
         [p.enrollment for p in pendings if p.new_enrollment], batch_size=500
     )

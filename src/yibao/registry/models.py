@@ -149,7 +149,6 @@ class Person(models.Model):
     class Meta:
         verbose_name = "参保人"
         verbose_name_plural = "参保人"
-        ordering = ["hukou_village_id", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status="alive", deceased_on__isnull=True)
@@ -239,7 +238,6 @@ class IdentityTag(models.Model):
     class Meta:
         verbose_name = "身份标识"
         verbose_name_plural = "身份标识"
-        ordering = ["person_id", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "category_key", "source_batch"],
