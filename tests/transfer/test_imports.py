@@ -68,7 +68,9 @@ def test_with_import_good_rows_the_950_good_rows_are_imported_and_the_50_reporte
     assert set(Person.objects.exclude(name="另一个人").values_list("id_number", flat=True)) == set(
         sheet.good_ids
     )
-    assert AuditLog.objects.filter(action="person.register").count() == 950
+    registered = AuditLog.objects.filter(action="household.register")
+    assert registered.count() == 250
+    assert sum(len(entry.after["members"]) for entry in registered) == 950
     assert AuditLog.objects.filter(action="transfer.persons_import").count() == 1
     head = Person.objects.get(id_number=sheet.rows[1][2])
     assert head.household.head == head and head.household.number == "HH00000"

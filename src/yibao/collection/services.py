@@ -32,6 +32,7 @@ from django.utils import timezone
 from yibao.core import clock
 from yibao.core.access import Scope, not_found, require_collector, require_person, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
+from yibao.core.bulk import ANALYZE_ROWS, analyze
 from yibao.core.errors import ApplicationError
 from yibao.funds.services import refuse_closed_days
 from yibao.intake.roles import require_office
@@ -410,20 +411,16 @@ def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
     missing = {q: quote_digest(q.to_dict()) for q in quotes if q not in _quote_ids}
     found: dict[str, int] = {}
     if missing:
-        digests = sorted(set(missing.values()))
-        for chunk in _chunks(digests):
+        # Insert-or-ignore, then read: two statements, whether or not a quote was stored
+        # before (by this process before a restart, or by another worker meanwhile).
+        bodies = {d: q.to_dict() for q, d in missing.items()}
+        QuoteRecord.objects.bulk_create(
+            [QuoteRecord(digest=d, body=body) for d, body in sorted(bodies.items())],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        for chunk in _chunks(sorted(bodies)):
             found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
-        new = {d: q for q, d in missing.items() if d not in found}
-        if new:
-            QuoteRecord.objects.bulk_create(
-                [QuoteRecord(digest=d, body=q.to_dict()) for d, q in new.items()],
-                ignore_conflicts=True,  # stored meanwhile by another transaction: the same row
-                batch_size=500,
-            )
-            for chunk in _chunks(sorted(new)):
-                found.update(
-                    QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk")
-                )
         known = {q: found[d] for q, d in missing.items()}
 
         def remember() -> None:
@@ -1244,6 +1241,8 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
             )
         )
     audit_bulk(entries)
+    if len(pendings) >= ANALYZE_ROWS:
+        analyze(Enrollment, Payment)
 
 
 @transaction.atomic

@@ -40,8 +40,8 @@ def audit_trail(
     day: dt.date | None = None,
     limit: int = 200,
 ) -> list[AuditLog]:
-    """Entries about ``person`` (reached through ``access_person``: the person, their
-    enrollments, payments and contacts) or by ``username`` (a user in :func:`audit_users`),
+    """Entries about ``person`` (reached through ``access_person``: the person, the
+    registration of their household, their enrollments, payments and contacts) or by ``username`` (a user in :func:`audit_users`),
     optionally on ``day`` (Asia/Shanghai); newest first, at most ``limit``."""
     from yibao.collection.models import ContactAttempt, Enrollment, Payment
     from yibao.registry.models import IdentityTag, OtherInsurance
@@ -50,6 +50,8 @@ def audit_trail(
     if person is not None:
         enrollments = list(Enrollment.objects.filter(person=person).values_list("pk", flat=True))
         objects = Q(object_type="registry.person", object_id=str(person.pk))
+        if person.household_id:  # registered with the household: its entry lists them
+            objects |= Q(object_type="registry.household", object_id=str(person.household_id))
         for label, ids in (
             ("collection.enrollment", enrollments),
             (

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from yibao.core import clock
 from yibao.core.access import require_person, require_village, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
+from yibao.core.bulk import reserve_ids
 from yibao.core.errors import ApplicationError
 from yibao.intake.roles import require_office
 from yibao.policy import policies_for
@@ -251,12 +252,18 @@ def _households_register(
             seen_numbers[number] = row
         built.append((household, persons))
 
+    # Ids first, so that each household is inserted with its head already set.
+    household_ids = iter(reserve_ids(Household, len(built)))
+    person_ids = iter(reserve_ids(Person, sum(len(persons) for _, persons in built)))
+    for household, persons in built:
+        household.pk = next(household_ids)
+        for person in persons:
+            person.pk = next(person_ids)
+            person.household = household
+        household.head = persons[0]
     try:
         with transaction.atomic():
             Household.objects.bulk_create([household for household, _ in built])
-            for household, persons in built:
-                for person in persons:
-                    person.household = household
             Person.objects.bulk_create([p for _, persons in built for p in persons])
     except IntegrityError:
         # Registered by a concurrent request between the checks above and the inserts.
@@ -264,24 +271,21 @@ def _households_register(
         if error is None:
             raise
         raise error from None
-    for household, persons in built:
-        household.head = persons[0]
-    Household.objects.bulk_update([household for household, _ in built], ["head"], batch_size=500)
-    entries = []
-    for household, persons in built:
-        entries += [
-            audit_entry(actor=actor, action="person.register", instance=p, after=snapshot(p))
-            for p in persons
-        ]
-        entries.append(
+    # One entry per household: the business action, with every member it registered.
+    audit_bulk(
+        [
             audit_entry(
                 actor=actor,
                 action="household.register",
                 instance=household,
-                after=snapshot(household),
+                after={
+                    **snapshot(household),
+                    "members": [{"id": p.pk, **snapshot(p)} for p in persons],
+                },
             )
-        )
-    audit_bulk(entries)
+            for household, persons in built
+        ]
+    )
     return [household for household, _ in built]
 
 

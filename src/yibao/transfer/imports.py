@@ -29,6 +29,7 @@ from django.db import transaction
 
 from yibao.core import clock
 from yibao.core.access import villages_in_scope
+from yibao.core.bulk import ANALYZE_ROWS, analyze
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.core.models import AuditLog
@@ -840,6 +841,7 @@ def _write(
             raise _Abort from None
 
     created: list[tuple[_Row, Person]] = []
+    analyzed = ANALYZE_ROWS // 2
     # New households go through the registry's batch service, per village and chunk.
     new: dict[Village, list[tuple[_Group, list[_Row]]]] = {}
     for group in groups:
@@ -868,6 +870,11 @@ def _write(
             created += persons
             report.households_created += households
             advance(len(persons))
+            if len(created) >= analyzed * 2:
+                # The tables grew in this transaction: refresh PostgreSQL's statistics
+                # (doubling, so a few times per import) before the next lookups plan badly.
+                analyze(Person, Household)
+                analyzed = len(created)
     report.persons_created = len(created)
     for row, person in created:
         if row.identity:
