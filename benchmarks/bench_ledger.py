@@ -250,9 +250,16 @@ def registry_rows(rows: list[dict[str, str]], villages: dict[str, int]) -> list[
 def collection_rows(
     rows: list[dict[str, str]], collector_id: int, villages: dict[str, int]
 ) -> list[Any]:
-    """One paid enrollment and its payment per person (person ``i`` has id ``i``)."""
+    """Each distinct quote once, then one paid enrollment (pointing at its quote) and its
+    payment per person (person ``i`` has id ``i``)."""
+    from yibao.collection.services import quote_digest
+
     quotes = amounts()
-    quote_json = {key: json.dumps(q.to_dict()) for key, q in quotes.items()}
+    quote_ids = {key: n for n, key in enumerate(quotes, start=1)}
+    records = [
+        (quote_ids[key], quote_digest(q.to_dict()), json.dumps(q.to_dict(), ensure_ascii=False))
+        for key, q in quotes.items()
+    ]
     now = dt.datetime.now(dt.UTC)
     paid_at = dt.datetime.combine(CAMPAIGN_DAY, dt.time(10), tzinfo=dt.UTC)
     enrollments, payments = [], []
@@ -264,7 +271,7 @@ def collection_rows(
                 person_id, 2023, POLICY, 1, "resident", "",
                 quote.identity.name if quote.identity else "", quote.standard, quote.subsidy,
                 quote.personal, quote.coverage_start, quote.coverage_end, CAMPAIGN_DAY,
-                quote_json[row["身份类别"]], "paid", paid_at, now, now, person_id,
+                quote_ids[row["身份类别"]], "paid", paid_at, now, now, person_id,
                 villages[row["户籍村（社区）"]],
             )
         )  # fmt: skip
@@ -275,11 +282,12 @@ def collection_rows(
             )
         )  # fmt: skip
     return [
+        ("collection_quoterecord", "id digest body", records),
         (
             "collection_enrollment",
             "id benefit_year policy_id tier population identity_code identity_name standard "
-            "subsidy personal coverage_start coverage_end quoted_on quote status paid_at "
-            "created_at updated_at person_id village_id",
+            "subsidy personal coverage_start coverage_end quoted_on quote_record_id status "
+            "paid_at created_at updated_at person_id village_id",
             enrollments,
         ),
         (

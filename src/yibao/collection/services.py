@@ -395,44 +395,30 @@ def _quote(
         ) from None
 
 
-# Quote -> id of its QuoteRecord, filled once a transaction that read or wrote it commits.
-_quote_ids: dict[Quote, int] = {}
-QUOTE_CACHE_SIZE = 50_000
-
-
 def quote_digest(body: dict[str, Any]) -> str:
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
-    """The QuoteRecord id of each quote, storing the quotes not stored before (a handful of
-    statements per batch, none once the process has seen them)."""
-    missing = {q: quote_digest(q.to_dict()) for q in quotes if q not in _quote_ids}
+    """The QuoteRecord id of each quote, storing the quotes not stored before: one SELECT
+    per batch, and an insert-or-ignore and a second SELECT when a quote is new. Not cached
+    across transactions: a restored backup or a test's flush would leave stale ids."""
+    bodies = {q: q.to_dict() for q in set(quotes)}
+    digests = {q: quote_digest(body) for q, body in bodies.items()}
     found: dict[str, int] = {}
-    if missing:
-        # Insert-or-ignore, then read: two statements, whether or not a quote was stored
-        # before (by this process before a restart, or by another worker meanwhile).
-        bodies = {d: q.to_dict() for q, d in missing.items()}
+    for chunk in _chunks(sorted(set(digests.values()))):
+        found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
+    new = {d: bodies[q] for q, d in digests.items() if d not in found}
+    if new:
         QuoteRecord.objects.bulk_create(
-            [QuoteRecord(digest=d, body=body) for d, body in sorted(bodies.items())],
-            ignore_conflicts=True,
+            [QuoteRecord(digest=d, body=body) for d, body in sorted(new.items())],
+            ignore_conflicts=True,  # stored meanwhile by another transaction: the same row
             batch_size=500,
         )
-        for chunk in _chunks(sorted(bodies)):
+        for chunk in _chunks(sorted(new)):
             found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
-        known = {q: found[d] for q, d in missing.items()}
-
-        def remember() -> None:
-            if len(_quote_ids) > QUOTE_CACHE_SIZE:
-                _quote_ids.clear()
-            _quote_ids.update(known)
-
-        # Only once committed: a record inserted by a transaction that rolls back is gone.
-        transaction.on_commit(remember)
-    else:
-        known = {}
-    return [_quote_ids.get(q) or known[q] for q in quotes]
+    return [found[digests[q]] for q in quotes]
 
 
 def _store_quotes(pairs: Sequence[tuple[Enrollment, Quote]]) -> None:

@@ -13,34 +13,44 @@ from django.db import connection
 ANALYZE_ROWS = 5_000
 
 
-def reserve_ids(model: Any, count: int) -> list[int]:
-    """``count`` primary keys for new rows of ``model``, taken before the insert so that
-    rows pointing at each other (a household and its head) are written in one pass.
+def reserve_ids(*wanted: tuple[Any, int]) -> list[list[int]]:
+    """For each ``(model, count)``, ``count`` primary keys for new rows of ``model``, taken
+    in one statement before the insert, so that rows pointing at each other (a household
+    and its head) are written in one pass.
 
-    PostgreSQL takes them from the table's sequence. SQLite has no sequence to draw from:
+    PostgreSQL takes them from the tables' sequences. SQLite has no sequence to draw from:
     the ids follow the largest used (or AUTOINCREMENT's record of it), which is safe because
     every write transaction holds the database's write lock (IMMEDIATE) until it commits.
     """
-    if count <= 0:
-        return []
-    table = model._meta.db_table
+    if not any(count > 0 for _, count in wanted):
+        return [[] for _ in wanted]
+    tables = [model._meta.db_table for model, _ in wanted]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, count],
+            columns = ", ".join(
+                "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                "FROM generate_series(1, %s))"
+                for _ in wanted
             )
-            return [row[0] for row in cursor.fetchall()]
+            params: list[Any] = []
+            for table, (_, count) in zip(tables, wanted, strict=True):
+                params += [table, count]
+            cursor.execute(f"SELECT {columns}", params)
+            return [list(ids) for ids in cursor.fetchone()]
         if not connection.in_atomic_block:
             raise RuntimeError("reserve_ids needs the transaction that inserts the rows")
-        quoted = connection.ops.quote_name(table)
-        cursor.execute(
-            f"SELECT max(coalesce((SELECT max(id) FROM {quoted}), 0), "
-            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
-            [table],
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            f"max(coalesce((SELECT max(id) FROM {quote(table)}), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))"
+            for table in tables
         )
-        last = int(cursor.fetchone()[0])
-    return list(range(last + 1, last + 1 + count))
+        cursor.execute(f"SELECT {columns}", tables)
+        lasts = [int(last) for last in cursor.fetchone()]
+    return [
+        list(range(last + 1, last + 1 + count))
+        for last, (_, count) in zip(lasts, wanted, strict=True)
+    ]
 
 
 def analyze(*models: Any) -> None:

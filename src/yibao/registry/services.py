@@ -253,8 +253,10 @@ def _households_register(
         built.append((household, persons))
 
     # Ids first, so that each household is inserted with its head already set.
-    household_ids = iter(reserve_ids(Household, len(built)))
-    person_ids = iter(reserve_ids(Person, sum(len(persons) for _, persons in built)))
+    reserved = reserve_ids(
+        (Household, len(built)), (Person, sum(len(persons) for _, persons in built))
+    )
+    household_ids, person_ids = iter(reserved[0]), iter(reserved[1])
     for household, persons in built:
         household.pk = next(household_ids)
         for person in persons:
