@@ -81,7 +81,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 def wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workdir: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit((workdir / "server.log").read_text(errors="replace")[-3000:])
@@ -94,7 +94,7 @@ def wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workdir: 
         except OSError:
             pass
         time.sleep(0.3)
-    raise SystemExit("服务未在60秒内启动")
+    raise SystemExit("服务未在240秒内启动")
 
 
 class Client(threading.Thread):
