@@ -52,11 +52,7 @@ def free_port() -> int:
 
 
 def start_server(port: int, workers: int, threads: int, workdir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "YIBAO_SECRET_KEY": secrets.token_urlsafe(50),
-        "YIBAO_ALLOWED_HOSTS": "127.0.0.1",
-    }
+    env = {**os.environ, "YIBAO_ALLOWED_HOSTS": "127.0.0.1"}
     env.pop("YIBAO_DEBUG", None)
     yibao = Path(sys.executable).with_name("yibao")
     log = (workdir / "server.log").open("wb")
@@ -151,7 +147,7 @@ def count_live_payments(sent: set[int]) -> tuple[int, int, int, int]:
     from yibao.collection.selectors import live_payments
     from yibao.registry.models import Person
 
-    live = live_payments().values("enrollment__person_id")
+    live = live_payments().values("pk")
     per_person = (
         Person.objects.annotate(
             live=Count("enrollments__payments", filter=Q(enrollments__payments__in=live))
@@ -179,6 +175,8 @@ def main() -> int:
     args = parser.parse_args()
 
     os.environ["YIBAO_TODAY"] = ledger.CAMPAIGN_DAY.isoformat()
+    # One key for this process (which issues the token) and the server (which checks it).
+    os.environ["YIBAO_SECRET_KEY"] = secrets.token_urlsafe(50)
     original_url = os.environ.get("DATABASE_URL", "")
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-http-"))
     os.environ["YIBAO_DATA_DIR"] = str(workdir)
