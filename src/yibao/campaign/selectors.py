@@ -470,7 +470,7 @@ def subsidy_accounts(
         borne_rows = (
             paid.filter(identity_name__in=borne_names)
             .annotate(tag_department=tag_department)
-            .values_list("village__name", "identity_name", "tag_department", "quote")
+            .values_list("village__name", "identity_name", "tag_department", "quote_record__body")
         )
         for village, name, tag_dept, quote in borne_rows:
             surcharge = Decimal(str((quote or {}).get("surcharge") or "0"))

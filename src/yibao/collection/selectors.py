@@ -157,7 +157,7 @@ def ledger_rows(
         e.person_id: e
         for e in Enrollment.objects.filter(
             benefit_year=benefit_year, village=village, person_id__in=ids
-        ).defer("quote")
+        )
     }
     payments: dict[int, list[Payment]] = {}
     for payment in Payment.objects.filter(enrollment__in=enrollments.values()).order_by("id"):
