@@ -633,15 +633,24 @@ def hardship_people(
     )
     people = sorted({person_id for person_id, _, _ in listed})
     paid: set[int] = set()
+    until = end_of_day(on)
     for start in range(0, len(people), PERSON_CHUNK):
-        paid.update(
-            live_payments(until=end_of_day(on))
-            .filter(
-                enrollment__benefit_year=benefit_year,
-                enrollment__person_id__in=people[start : start + PERSON_CHUNK],
-            )
-            .values_list("enrollment__person_id", flat=True)
-        )
+        # Read from the enrollments of these people (an index lookup), then apply live_q's
+        # rule to their payments: made before the cut-off, not reversed before it.
+        made: dict[int, int] = {}
+        undone: set[int] = set()
+        for person_id, payment_id, reverses_id, paid_at in Enrollment.objects.filter(
+            benefit_year=benefit_year,
+            person_id__in=people[start : start + PERSON_CHUNK],
+            payments__isnull=False,
+        ).values_list("person_id", "payments__id", "payments__reverses_id", "payments__paid_at"):
+            if until is not None and paid_at >= until:
+                continue
+            if reverses_id is None:
+                made[payment_id] = person_id
+            else:
+                undone.add(reverses_id)
+        paid.update(person for payment, person in made.items() if payment not in undone)
     rows = [(p, village, category, p in paid) for p, village, category in listed]
     found: dict[int, HardshipPerson] = {}
     for person_id, village_id, category, is_paid in rows:
