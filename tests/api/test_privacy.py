@@ -75,7 +75,9 @@ def test_sign_ins_failed_sign_ins_and_a_lock_out_are_audited(town, settings):
     for _ in range(3):
         stranger.post("/login/", {"username": "sanhe", "password": "wrong"})
     actions = list(
-        AuditLog.objects.filter(action__startswith="auth.").values_list("action", "actor_name")
+        AuditLog.objects.filter(action__startswith="auth.")
+        .order_by("id")
+        .values_list("action", "actor_name")
     )
     assert actions[0] == ("auth.sign_in", "sanhe")
     assert ("auth.sign_in_failed", "sanhe") in actions

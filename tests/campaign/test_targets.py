@@ -197,9 +197,9 @@ def test_a_reduction_lowers_the_target_and_revoking_it_restores_it(town, setting
     }
     assert on_day["三河街社区"].target == 1449
     actions = list(
-        AuditLog.objects.filter(action__startswith="target_reduction").values_list(
-            "action", flat=True
-        )
+        AuditLog.objects.filter(action__startswith="target_reduction")
+        .order_by("id")
+        .values_list("action", flat=True)
     )
     assert actions == ["target_reduction.record", "target_reduction.revoke"]
     reduction.refresh_from_db()

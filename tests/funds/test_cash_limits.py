@@ -81,7 +81,11 @@ def test_a_township_limit_flags_a_collector_over_either_limit(town, held):
     cash_limit_set(actor=town.office, township=town.township, amount="550.00", days=30)
     row = _sanhe(town)
     assert (row.over_amount, row.over_days) == (False, False)  # 550 held is not over 550
-    actions = list(AuditLog.objects.filter(action="cash_limit.set").values_list("after", flat=True))
+    actions = list(
+        AuditLog.objects.filter(action="cash_limit.set")
+        .order_by("id")
+        .values_list("after", flat=True)
+    )
     assert [(a["amount"], a["days"]) for a in actions] == [("500.00", 6), ("550.00", 30)]
 
 
