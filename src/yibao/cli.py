@@ -86,13 +86,67 @@ def cmd_policy_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _effective_policy(policy_id: str, *, shipped: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """The policy as the ledger applies it (the shipped file with its latest supplement) and
+    the supplements loaded, newest first; the shipped file alone with ``shipped`` or when no
+    ledger database is reachable (the engine works without one)."""
+    engine = get_policy(policy_id)
+    if shipped:
+        return engine, []
+    try:
+        from django.db import DatabaseError
+
+        from yibao.manage_cli import setup_django
+
+        setup_django()
+        from yibao.collection.selectors import policy_supplements
+        from yibao.collection.services import policy_engine
+
+        try:
+            loaded = policy_supplements(policy_id=policy_id)
+            if loaded:
+                engine = policy_engine(policy_id)
+        except DatabaseError:
+            return engine, [{"error": "未能读取台账数据库，仅显示随系统发布的政策文件"}]
+    except ImportError:
+        return engine, []
+    return engine, [
+        {
+            "version": s.version,
+            "document": s.document,
+            "cite": s.cite,
+            "sha256": s.sha256,
+            "note": s.note,
+            "loaded_at": s.loaded_at.isoformat(),
+            "loaded_by": s.loaded_by.get_username() if s.loaded_by else "",
+        }
+        for s in loaded
+    ]
+
+
 def cmd_policy_show(args: argparse.Namespace) -> int:
-    engine = get_policy(args.id)
+    engine, supplements = _effective_policy(args.id, shipped=args.shipped)
     findings = engine.findings()
     if args.json:
-        _print_json(engine.describe())
+        _print_json({**engine.describe(), "supplements": supplements})
         return 0
+    current = next((s for s in supplements if "version" in s), None)
+    if current is not None:
+        print(
+            f"【台账执行版】随系统发布的政策文件＋补充文件第{current['version']}版（{current['document']}）"
+        )
     print(render(engine.data))
+    if supplements:
+        print("\n已载入的补充文件（本页所示为台账实际执行的政策，含最新一版补充）：")
+        for s in supplements:
+            if "error" in s:
+                print(f"  {s['error']}")
+                continue
+            current = "【现行】" if s is supplements[0] else "【已被新版取代】"
+            print(
+                f"  {current}第{s['version']}版　{s['document']}（{s['cite']}）　"
+                f"{s['loaded_at'][:16]} {s['loaded_by']}　SHA-256 {s['sha256'][:12]}"
+            )
     if findings:
         print("\n核对发现：")
         for f in findings:
@@ -141,6 +195,7 @@ def cmd_quote(args: argparse.Namespace) -> int:
         graduating=args.graduating,
         employee_insurance_ended_on=args.employee_insurance_ended,
         continuous_insured_years=args.continuous_years,
+        without_missing_subsidy=args.without_missing_subsidy,
     )
     quote = engine.quote(request)
     if args.json:
@@ -211,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = policy.add_parser("list", help="列出政策")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_policy_list)
-    p = policy.add_parser("show", help="显示政策及其附表")
+    p = policy.add_parser("show", help="显示政策及其附表（含台账已载入的补充文件）")
     p.add_argument("id")
+    p.add_argument("--shipped", action="store_true", help="只显示随系统发布的政策文件")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_policy_show)
     p = policy.add_parser(
@@ -238,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--graduating", action="store_true", help="当年毕业的大学生")
     q.add_argument("--employee-insurance-ended", type=_date, help="职工医保中断缴费日期")
     q.add_argument("--continuous-years", type=int, help="连续参加基本医保年数")
+    q.add_argument(
+        "--without-missing-subsidy",
+        action="store_true",
+        help="经办机构已决定：资助标准所在文件未收录期间，先按普通居民全额缴费参保",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_quote)
 

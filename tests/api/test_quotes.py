@@ -51,3 +51,19 @@ def test_a_malformed_date_is_named_in_chinese(sanhe):
     )
     assert response.status_code == 400
     assert error_of(response)["message"] == "请求数据有误：请求内容“paid_on”应为日期（YYYY-MM-DD）"
+
+
+def test_a_tongnan_quote_says_what_is_missing_and_quotes_full_price_on_an_office_decision(sanhe):
+    request = {
+        "policy": "tongnan-2023",
+        "paid_on": "2022-11-15",
+        "tier": 1,
+        "identities": [{"key": "特困人员"}],
+    }
+    refused = sanhe.post_json(f"{API}/quotes", request)
+    assert refused.status_code == 400
+    assert error_of(refused)["code"] == "subsidy_rule_missing"
+    assert "潼南府办发〔2021〕77号" in error_of(refused)["message"]
+    decided = sanhe.post_json(f"{API}/quotes", {**request, "without_missing_subsidy": True})
+    assert decided.status_code == 200, decided.json()
+    assert (decided.json()["subsidy"], decided.json()["personal"]) == ("0.00", "350.00")

@@ -159,7 +159,7 @@ def test_reporting_is_weekly_on_monday_then_daily_and_names_the_bottom_three() -
 def test_policy_show_reports_the_nonexistent_date_and_nothing_else_in_the_subsidy_table(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["policy", "show", AIKOU]) == 0
+    assert main(["policy", "show", AIKOU, "--shipped"]) == 0
     text = capsys.readouterr().out
     for expected in ("坝芒村", "3226", "23171", "计生优抚（奖抚）对象", "725.00", "核对发现"):
         assert expected in text

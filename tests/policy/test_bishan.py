@@ -262,7 +262,7 @@ def test_an_identity_certification_date_is_given_after_an_at_sign_on_the_command
 def test_bishan_policy_show_prints_the_categories_departments_and_the_order(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["policy", "show", BISHAN]) == 0
+    assert main(["policy", "show", BISHAN, "--shipped"]) == 0
     text = capsys.readouterr().out
     for printed in (
         "在乡重点优抚对象（不含1-6级残疾军人）",
@@ -277,7 +277,7 @@ def test_bishan_policy_show_prints_the_categories_departments_and_the_order(
 def test_bishan_amounts_agree_with_the_city_percentages_and_there_are_no_findings(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out = run(capsys, "policy", "show", BISHAN, "--json")
+    code, out = run(capsys, "policy", "show", BISHAN, "--shipped", "--json")
     assert code == 0 and out["findings"] == []
     categories = {i["printed"]: i["city_category"] for i in out["identities"]}
     assert categories["低保对象"] == "低保对象" and categories["特困人员"] == "特困人员"

@@ -134,7 +134,7 @@ def test_a_refused_quote_exits_non_zero_with_an_error_object(
 
 
 def test_policy_show_prints_the_annex_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["policy", "show", SANJIANG]) == 0
+    assert main(["policy", "show", SANJIANG, "--shipped"]) == 0
     text = capsys.readouterr().out
     for expected in ("资助标准", "一档的90%", "315.00", "三河街社区", "25920", "考核办法"):
         assert expected in text
@@ -174,7 +174,7 @@ def test_sanjiang_inherits_the_city_rules_of_2023(capsys: pytest.CaptureFixture[
     with pytest.raises(QuoteRefused) as refused:
         engine.quote(QuoteRequest(date(2023, 11, 15), 1))
     assert refused.value.code == "after_last_payment_day" and "2023-09-30" in refused.value.message
-    assert main(["policy", "show", SANJIANG]) == 0
+    assert main(["policy", "show", SANJIANG, "--shipped"]) == 0
     text = capsys.readouterr().out
     assert "同一年度的市级规则" in text and "[适用]" in text and "chongqing-2023" in text
     assert "产品决定" in text

@@ -128,7 +128,7 @@ def test_a_graduating_university_student_is_covered_to_31_december() -> None:
 def test_tongnan_policy_show_says_where_the_subsidy_table_is(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["policy", "show", TONGNAN]) == 0
+    assert main(["policy", "show", TONGNAN, "--shipped"]) == 0
     text = capsys.readouterr().out
     assert "见潼南府办发〔2021〕77号" in text and "潼医保发〔2022〕36号" in text
 
@@ -142,3 +142,69 @@ def test_tongnan_has_no_target_table_and_no_assessment(
         capsys, "assess", "--policy", TONGNAN, "--completion", "97", "--hardship", "100", "--json"
     )
     assert code != 0 and "error" in out
+
+
+# --- 潼南府办发〔2021〕77号 not given: enrollment without subsidy only by an office decision ---
+
+
+def test_the_refusal_names_the_document_and_says_only_an_office_may_enroll_without_subsidy() -> (
+    None
+):
+    with pytest.raises(RuleMissing) as missing:
+        quote("2022-11-15", 1, "特困人员")
+    assert missing.value.code == "subsidy_rule_missing"
+    assert missing.value.params["document"] == "潼南府办发〔2021〕77号"
+    assert "潼南府办发〔2021〕77号" in missing.value.message
+    assert "街道社保所或区医保局决定" in missing.value.message
+
+
+def test_an_office_decision_enrolls_a_tongnan_low_income_person_at_the_tier_1_standard() -> None:
+    answer = quote("2022-11-15", 1, "低保对象", without_missing_subsidy=True)
+    # 潼医保发〔2022〕36号 二: tier 1 350 yuan; 四（一）: paid in the collection period -> 1 Jan.
+    assert (answer.standard, answer.subsidy, answer.personal) == (
+        Decimal("350"),
+        Decimal("0"),
+        Decimal("350"),
+    )
+    assert (answer.coverage_start, answer.coverage_end) == (date(2023, 1, 1), date(2023, 12, 31))
+    assert answer.identity is None
+    assert any("潼南府办发〔2021〕77号" in note and "不享受资助" in note for note in answer.notes)
+
+
+def test_an_office_decision_at_tier_2_charges_the_tier_2_standard() -> None:
+    answer = quote("2022-12-01", 2, "特困人员", without_missing_subsidy=True)
+    assert (answer.subsidy, answer.personal) == (Decimal("0"), Decimal("725"))
+
+
+def test_a_low_income_person_enrolled_without_subsidy_still_has_no_waiting_period() -> None:
+    # 潼医保发〔2022〕36号 四（二）: the low-income groups have no waiting period; the decision
+    # withholds only the subsidy, not the group.
+    answer = quote("2023-05-10", 1, "低保对象", without_missing_subsidy=True)
+    assert answer.coverage_start == date(2023, 5, 10)
+    assert answer.personal == Decimal("350")
+
+
+def test_after_1_july_an_office_decision_adds_the_city_surcharge() -> None:
+    # 四（一）: from 1 July the person also pays the 610 yuan fiscal subsidy.
+    answer = quote("2023-07-05", 1, "低保边缘户", without_missing_subsidy=True)
+    assert (answer.standard, answer.subsidy, answer.personal) == (
+        Decimal("960"),
+        Decimal("0"),
+        Decimal("960"),
+    )
+
+
+def test_the_cli_quotes_an_office_decision_with_without_missing_subsidy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(
+        capsys,
+        "quote", "--policy", TONGNAN, "--paid-on", "2022-11-15", "--tier", "1",
+        "--identity", "脱贫人口", "--without-missing-subsidy", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert (out["subsidy"], out["personal"], out["coverage_start"]) == (
+        "0.00",
+        "350.00",
+        "2023-01-01",
+    )

@@ -7,6 +7,7 @@ is that the ledger quotes from the loaded data, refuses before it, and validates
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -156,3 +157,33 @@ def test_yibao_policy_load_loads_a_file_as_the_named_user(tongnan, tmp_path, cap
     assert '"version": 1' in capsys.readouterr().out
     assert main(["policy", "load", str(path), "--user", "guilin_office"]) == 2
     assert PolicySupplement.objects.count() == 1
+
+
+def test_yibao_policy_show_shows_the_policy_the_ledger_applies_with_its_supplement_marked(
+    tongnan, capsys
+):
+    _village, bureau, _office = tongnan
+    policy_supplement_load(actor=bureau, text=SUPPLEMENT, note="区医保局提供")
+    assert main(["policy", "show", TONGNAN]) == 0
+    shown = capsys.readouterr().out
+    assert "【台账执行版】随系统发布的政策文件＋补充文件第1版（潼南府办发〔2021〕77号）" in shown
+    assert "【现行】第1版　潼南府办发〔2021〕77号" in shown
+    row = next(line for line in shown.splitlines() if line.startswith("特困人员"))
+    assert "350.00" in row and "见潼南府办发〔2021〕77号" not in row
+    assert main(["policy", "show", TONGNAN, "--shipped"]) == 0
+    shipped = capsys.readouterr().out
+    assert "台账执行版" not in shipped
+    row = next(line for line in shipped.splitlines() if line.startswith("特困人员"))
+    assert "见潼南府办发〔2021〕77号" in row
+
+
+def test_yibao_policy_show_json_lists_the_supplements_newest_first(tongnan, capsys):
+    _village, bureau, _office = tongnan
+    policy_supplement_load(actor=bureau, text=SUPPLEMENT)
+    policy_supplement_load(
+        actor=bureau, text=SUPPLEMENT.replace('personal = "375"', 'personal = "375" ')
+    )
+    assert main(["policy", "show", TONGNAN, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [s["version"] for s in shown["supplements"]] == [2, 1]
+    assert shown["supplements"][0]["loaded_by"] == "tongnan_bureau"

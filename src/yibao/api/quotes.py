@@ -33,6 +33,7 @@ def quote(request: HttpRequest, payload: QuoteIn) -> dict[str, Any]:
             graduating=payload.graduating,
             employee_insurance_ended_on=payload.employee_insurance_ended_on,
             continuous_insured_years=payload.continuous_insured_years,
+            without_missing_subsidy=payload.without_missing_subsidy,
         )
     )
     return answer.to_dict()

@@ -324,6 +324,10 @@ class QuoteIn(Schema):
     graduating: bool = False
     employee_insurance_ended_on: dt.date | None = None
     continuous_insured_years: Annotated[int, Field(ge=0)] | None = None
+    without_missing_subsidy: bool = Field(
+        False,
+        description="经办机构已决定：资助标准所在文件未收录期间，先按普通居民全额缴费参保",
+    )
 
 
 class IdentityRefOut(Schema):

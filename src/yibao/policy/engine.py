@@ -11,7 +11,7 @@ from typing import Any
 from .errors import QuoteRefused, RuleMissing
 from .model import COVERAGE_NAMES, POPULATION_NAMES, Identity, LateSurcharge, Policy, tier_name
 from .money import ZERO, fmt_money
-from .rules import Applied, NotApplicable, PublishedRow, Standards
+from .rules import Applied, MissingRule, NotApplicable, PublishedRow, Standards
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class QuoteRequest:
     graduating: bool = False
     employee_insurance_ended_on: date | None = None
     continuous_insured_years: int | None = None
+    without_missing_subsidy: bool = False
+    """An office decided the person enrolls now at full price, without the subsidy a
+    document the policy cites but lacks (kind ``missing``) would give."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +417,21 @@ def _select_identity(
                 f"身份“{identity.label()}”不能以{tier_name(tier)}享受资助参保：{rule.explain()}"
                 f"（{identity.cite}）",
                 refuse=True,
+            )
+        if aside is None and isinstance(rule, MissingRule):
+            if not request.without_missing_subsidy:
+                raise RuleMissing(
+                    f"身份“{identity.label()}”的资助标准见{rule.document}（{identity.cite}），"
+                    "该文件尚未收录，无法计算资助金额；区医保局载入该文件的补充文件后按文件资助，"
+                    "在此之前只能由街道社保所或区医保局决定先按普通居民全额缴费参保（不享受资助）",
+                    code="subsidy_rule_missing",
+                    document=rule.document,
+                    identity=identity.label(),
+                )
+            aside = _SetAside(
+                f"身份“{identity.label()}”的资助标准见{rule.document}，该文件尚未收录；"
+                "经办机构决定先按普通居民全额缴费参保，不享受资助",
+                refuse=False,
             )
         if aside is not None:
             set_aside.append(aside)
