@@ -216,6 +216,23 @@ class TestUnpaidList:
             == wang.id_number[:6] + "*" * 10 + wang.id_number[-2:]
         )
 
+    def test_a_long_list_is_paged_by_thirty_with_the_counts_of_the_whole_list(
+        self, sanhe, town, wang
+    ):
+        poor = f.person(town.sanhe, name="钱特困")
+        f.tag(poor, "特困人员")
+        for n in range(33):  # with 王秀梅 and 钱特困: 35 unpaid, pages of 30 and 5
+            f.person(town.sanhe, name=f"村民{n:02d}")
+        first = _text(sanhe.get("/desk/unpaid/"))
+        assert "共 <strong>35</strong> 人未缴费：困难群体 1 人" in first
+        assert first.count('data-test="unpaid-row"') == 30
+        assert "第 1 页，共 2 页" in first and "钱特困" in first  # hardship people first
+        second = _text(sanhe.get("/desk/unpaid/?page=2"))
+        assert second.count('data-test="unpaid-row"') == 5
+        assert "共 <strong>35</strong> 人未缴费" in second and "钱特困" not in second
+        names = re.findall(r'class="big-name">([^<]+)<', first + second)
+        assert len(set(names)) == 35  # every unpaid person on exactly one page
+
     def test_a_contact_outcome_is_recorded_and_shown(self, sanhe, wang):
         sanhe.post(f"/desk/unpaid/{wang.pk}/contact/", {"outcome": "away"})
         assert "外出务工" in _text(sanhe.get("/desk/unpaid/"))

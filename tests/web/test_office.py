@@ -128,6 +128,18 @@ def test_the_audit_trail_shows_the_enrollment_a_payment_changed_before_and_after
     assert "amount：<ins>350.00</ins>" in page
 
 
+def test_the_audit_trail_is_paged_newest_first(sanhe, town, auditor):
+    person = f.person(town.sanhe, name="卫联系")
+    for _ in range(53):  # 53 contact entries by sanhe: pages of 50 and 3
+        sanhe.post(f"/desk/unpaid/{person.pk}/contact/", {"outcome": "away"})
+    first = auditor.get("/audit/", {"person": person.pk}).content.decode()
+    second = auditor.get("/audit/", {"person": person.pk, "page": 2}).content.decode()
+    ids = [int(i) for i in re.findall(r"collection\.contactattempt#(\d+)", first + second)]
+    assert len(ids) == 53 and ids == sorted(ids, reverse=True) and len(set(ids)) == 53
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    assert f"person={person.pk}&amp;page=2" in first  # the filter is kept on the next page
+
+
 def test_ten_wrong_passwords_lock_the_account(client, town, settings):
     user = town.sanhe_collector
     user.set_password("正确的密码Abc123")

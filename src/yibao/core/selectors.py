@@ -38,11 +38,10 @@ def audit_trail(
     person: Any | None = None,
     username: str | None = None,
     day: dt.date | None = None,
-    limit: int = 200,
-) -> list[AuditLog]:
+) -> QuerySet[AuditLog]:
     """Entries about ``person`` (reached through ``access_person``: the person, the
     registration of their household, their enrollments, payments and contacts) or by ``username`` (a user in :func:`audit_users`),
-    optionally on ``day`` (Asia/Shanghai); newest first, at most ``limit``."""
+    optionally on ``day`` (Asia/Shanghai); newest first (pages slice it)."""
     from yibao.collection.models import ContactAttempt, Enrollment, Payment
     from yibao.registry.models import IdentityTag, OtherInsurance
 
@@ -80,7 +79,7 @@ def audit_trail(
     if day is not None:
         start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
         entries = entries.filter(at__gte=start, at__lt=start + dt.timedelta(days=1))
-    return list(entries.order_by("-id")[:limit])
+    return entries.order_by("-id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ from yibao.core.access import access_person
 from yibao.core.selectors import audit_diff, audit_trail, audit_users
 
 from ..roles import AUDIT, role_required
+from .common import paged
+
+PAGE_SIZE = 50
 
 ACTIONS = {
     "person.register": "登记参保人",
@@ -42,12 +45,16 @@ def audit(request: HttpRequest) -> HttpResponse:
             day = dt.date.fromisoformat(request.GET["day"])
         except ValueError:
             day = None
-    entries = audit_trail(actor=actor, person=person, username=username, day=day)
+    page, query = paged(
+        request, audit_trail(actor=actor, person=person, username=username, day=day), PAGE_SIZE
+    )
     context = {
         "entries": [
             {"entry": e, "action": ACTIONS.get(e.action, e.action), "changes": audit_diff(e)}
-            for e in entries
+            for e in page.object_list
         ],
+        "page": page,
+        "query": query,
         "person": person,
         "users": audit_users(actor=actor),
         "username": username or "",

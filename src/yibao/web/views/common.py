@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -40,3 +41,12 @@ def error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     return render(
         request, "web/error.html", {"title": title, "message": error.message}, status=status
     )
+
+
+def paged(request: HttpRequest, items: Any, size: int) -> tuple[Page, str]:
+    """Page ``?page=`` of ``items`` (a list or a query set, counted once) and the request's
+    other query parameters, for ``web/_pager.html``'s 上一页 / 下一页 links."""
+    page = Paginator(items, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()

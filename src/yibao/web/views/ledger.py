@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,7 +16,7 @@ from yibao.registry.selectors import village_list
 from yibao.transfer.workbook import XLSX_TYPE, table_workbook
 
 from ..roles import READERS, role_required
-from .common import actor_policy
+from .common import actor_policy, paged
 
 PAGE_SIZE = 50
 STATUSES = list(LEDGER_STATUSES)
@@ -70,16 +69,12 @@ def _line(r: LedgerRow) -> list[Any]:
 @role_required(*READERS)
 def ledger(request: HttpRequest) -> HttpResponse:
     village, villages, people, filters, year = _filtered(request)
-    page = Paginator(people if people is not None else [], PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, query = paged(request, people if people is not None else [], PAGE_SIZE)
     rows = (
         ledger_rows(persons=list(page.object_list), village=village, benefit_year=year)
         if village
         else []
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "village": village,
         "villages": villages,
@@ -90,7 +85,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "statuses": STATUSES,
         "year": year,
         "total": page.paginator.count,
-        "query": query.urlencode(),
+        "query": query,
     }
     return render(request, "web/ledger/ledger.html", context)
 

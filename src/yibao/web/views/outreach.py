@@ -20,7 +20,9 @@ from yibao.transfer.unpaid import unpaid_workbook
 from yibao.transfer.workbook import XLSX_TYPE
 
 from ..roles import DESK, role_required
-from .common import actor_policy
+from .common import actor_policy, paged
+
+PAGE_SIZE = 30  # a phone scrolls 30 cards comfortably; the counts above cover every page
 
 
 def _village(request: HttpRequest) -> Any:
@@ -61,10 +63,14 @@ def unpaid(request: HttpRequest) -> HttpResponse:
     if not group:
         for row in rows:
             counts[row.group] += 1
+    page, query = paged(request, rows, PAGE_SIZE)
     context = {
         "village": village,
         "villages": villages,
-        "rows": [{"row": r, "age_group": age_group(r.person.birth_date)} for r in rows],
+        "total": len(rows),
+        "page": page,
+        "query": query,
+        "rows": [{"row": r, "age_group": age_group(r.person.birth_date)} for r in page.object_list],
         "group": group,
         "groups": UNPAID_GROUPS,
         "counts": counts,
