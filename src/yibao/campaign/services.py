@@ -16,9 +16,9 @@ from django.db import transaction
 
 from yibao.core import clock
 from yibao.core.access import not_found, require_person, villages_in_scope
+from yibao.core.access import require_office as require_office_role
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
-from yibao.intake.roles import require_office as require_office_role
 from yibao.policy import get_policy
 from yibao.policy.model import TargetColumn, Targets
 from yibao.policy.model import TargetRow as PolicyTargetRow

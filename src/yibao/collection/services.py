@@ -30,12 +30,18 @@ from django.db.models import Count
 from django.utils import timezone
 
 from yibao.core import clock
-from yibao.core.access import Scope, not_found, require_collector, require_person, scope_of
+from yibao.core.access import (
+    Scope,
+    not_found,
+    require_collector,
+    require_office,
+    require_person,
+    scope_of,
+)
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
 from yibao.core.bulk import ANALYZE_ROWS, analyze
 from yibao.core.errors import ApplicationError
 from yibao.funds.services import refuse_closed_days
-from yibao.intake.roles import require_office
 from yibao.policy import (
     IdentityClaim,
     PolicyEngine,

@@ -39,6 +39,9 @@ ROLE_AUDITOR = "auditor"
 FULL_ID_ROLES = frozenset({ROLE_SUPERUSER, "collector", "township", "district"})
 # Roles that may read the audit trail.
 AUDIT_TRAIL_ROLES = frozenset({ROLE_SUPERUSER, ROLE_AUDITOR, "township", "district"})
+# Roles that do the office work: load official data, confirm lists, mark identities.
+OFFICE_ROLES = frozenset({ROLE_SUPERUSER, "district", "township"})
+DISTRICT_ROLES = frozenset({ROLE_SUPERUSER, "district"})
 
 
 def not_found(what: str, **params: Any) -> ApplicationError:
@@ -146,6 +149,26 @@ class Scope:
         if not self.sees_collector(collector):
             raise not_found(f"编号为{collector.pk}的征收员", collector_id=collector.pk)
         self._writable(write)
+
+    def require_office(self, what: str, *, district_only: bool = False) -> str:
+        """Refuse ``office_required`` unless a township or district office (or only a
+        district office, ``district_only``) does ``what``; auditors are refused
+        ``read_only``. Returns the role."""
+        if self.role == ROLE_AUDITOR:
+            raise read_only()
+        if self.role not in (DISTRICT_ROLES if district_only else OFFICE_ROLES):
+            who = "区医保局" if district_only else "街道社保所或区医保局"
+            raise ApplicationError("office_required", f"{what}须由{who}办理", what=what)
+        return str(self.role)
+
+    def require_township(self, township: Any) -> None:
+        """Refuse (as not found) unless ``township`` is in the area: an office's own
+        township, or a township of its district."""
+        if self.everywhere or self.township_id == township.pk:
+            return
+        if self.district_id is not None and self.district_id == township.district_id:
+            return
+        raise not_found(f"编号为{township.pk}的街道（镇）", township_id=township.pk)
 
 
 NOWHERE = Scope(user_id=None, role=None, village_ids=frozenset())
@@ -294,6 +317,17 @@ def person_label_for(actor: Any, person: Any) -> str:
 def village_name_for(actor: Any, village: Any) -> str:
     """``village``'s name if ``actor`` may see it, else a phrase that names no village."""
     return village.name if in_scope(actor, village.pk) else "其他村（社区）"
+
+
+def require_office(actor: Any, what: str, *, district_only: bool = False) -> str:
+    """Refuse unless ``actor`` is a township or district office (``district_only``: a district
+    office); see :meth:`Scope.require_office`. Returns the role."""
+    return scope_of(actor).require_office(what, district_only=district_only)
+
+
+def require_township(actor: Any, township: Any) -> None:
+    """Refuse (as not found) unless ``township`` is in ``actor``'s area."""
+    scope_of(actor).require_township(township)
 
 
 def require_write_access(actor: Any) -> None:

@@ -13,10 +13,9 @@ from django.db.models import Q, QuerySet
 
 from yibao.collection.models import Collector, Payment
 from yibao.collection.selectors import collectors_in_scope
-from yibao.core.access import not_found, scope_of
+from yibao.core.access import not_found, require_office, scope_of
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
-from yibao.intake.roles import require_office
 
 from .models import ReceiptBook, ReceiptVoid
 from .selectors import collector_township

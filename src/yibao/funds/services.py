@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from yibao.collection.models import Collector
 from yibao.core import clock
-from yibao.core.access import scope_of
+from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
-from yibao.intake.roles import require_office, require_township
 from yibao.registry.models import Township
 
 from .models import CashLimit, DailyClose

@@ -26,11 +26,10 @@ from yibao.collection.services import (
     _quote,  # the one place that turns tags into a request
     payment_record_many,
 )
-from yibao.core.access import scope_of
+from yibao.core.access import require_office, scope_of
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
-from yibao.intake.roles import require_office
 from yibao.policy import get_policy
 from yibao.registry.models import Person
 from yibao.transfer.reading import read_table

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from yibao.core.access import scope_forget
+from yibao.core.access import require_office, scope_forget
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
@@ -22,7 +22,6 @@ from yibao.registry.models import District, Township, Village
 
 from .divisions import DATA_FILE, SOURCE, name_stem, read_divisions, short_name
 from .models import Division
-from .roles import require_office
 
 
 @dataclass

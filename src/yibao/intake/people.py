@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yibao.collection.selectors import live_payments
-from yibao.core.access import villages_in_scope
+from yibao.core.access import require_office, villages_in_scope
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.registry.models import OtherInsurance, Person, Township
@@ -26,7 +26,6 @@ from yibao.registry.services import other_insurance_record, person_mark_deceased
 from yibao.transfer.imports import ListRow, list_rows
 
 from .models import CardActivation, PersonList, PersonListEntry
-from .roles import require_office
 from .services import Progress, township_of
 
 Outcome = PersonListEntry.Outcome

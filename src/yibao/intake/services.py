@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from yibao.core.access import scope_of
+from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.policy import IdentityClaim, PolicyError, QuoteRefused, QuoteRequest, get_policy
@@ -27,7 +27,6 @@ from yibao.registry.services import identity_tag_add
 from yibao.transfer.imports import list_rows
 
 from .models import IdentityList, IdentityListEntry
-from .roles import require_office, require_township
 
 Progress = Callable[[str, int, int], None]
 Change = IdentityListEntry.Change

@@ -16,11 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from yibao.core import clock
-from yibao.core.access import require_person, require_village, scope_of
+from yibao.core.access import require_office, require_person, require_village, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
 from yibao.core.bulk import reserve_ids
 from yibao.core.errors import ApplicationError
-from yibao.intake.roles import require_office
 from yibao.policy import policies_for
 
 from .checks import person_fields_check
