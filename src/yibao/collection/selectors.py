@@ -266,9 +266,6 @@ def end_of_day(on: dt.date | None) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
 
 
-_cutoff = end_of_day  # the earlier name, still imported by yibao.intake.worklists
-
-
 def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
     bounds = Q()
     if since is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from yibao.collection.selectors import (
-    _cutoff,
+    end_of_day,
     hardship_tags,
     live_payments,
     should_enroll,
@@ -101,7 +101,7 @@ def unpaid_should_enroll(
 ) -> QuerySet[Person]:
     """People registered in ``village`` who should enroll for ``benefit_year`` and have no
     live payment for it (as of the end of ``on``)."""
-    paid = live_payments(until=_cutoff(on)).filter(
+    paid = live_payments(until=end_of_day(on)).filter(
         enrollment__person=OuterRef("pk"), enrollment__benefit_year=benefit_year
     )
     return (
@@ -134,7 +134,7 @@ def worklist(
 def _residents(*, village: Village, year: int, on: dt.date | None) -> list[WorklistRow]:
     """People living in ``village`` whose household register is elsewhere, not yet paid
     (Sanjiang 二（一）, Bishan 九（三）: 区外市外常住人员)."""
-    paid = live_payments(until=_cutoff(on)).filter(
+    paid = live_payments(until=end_of_day(on)).filter(
         enrollment__person=OuterRef("pk"), enrollment__benefit_year=year
     )
     people = (
@@ -215,14 +215,14 @@ def _lapsed(
 def _household_partial(
     unpaid: QuerySet[Person], *, policy_id: str, year: int, day: dt.date, on: dt.date | None
 ) -> list[WorklistRow]:
-    paid_member = live_payments(until=_cutoff(on)).filter(
+    paid_member = live_payments(until=end_of_day(on)).filter(
         enrollment__person__household=OuterRef("household"), enrollment__benefit_year=year
     )
     people = list(unpaid.filter(household__isnull=False).filter(Exists(paid_member)))
     households = {p.household_id for p in people}
     paid_counts: dict[int, int] = defaultdict(int)
     for household_id in (
-        live_payments(until=_cutoff(on))
+        live_payments(until=end_of_day(on))
         .filter(enrollment__person__household__in=households, enrollment__benefit_year=year)
         .values_list("enrollment__person__household", flat=True)
     ):
