@@ -112,8 +112,10 @@ def build(residents: int, villages: int, seed: int) -> object:
     from django.db import transaction
 
     from yibao.collection.models import Collector
+    from yibao.registry.idcrypto import current_key, id_number_fields
     from yibao.registry.models import District, Township, Village
 
+    key = current_key()
     rng = random.Random(seed)
     now = dt.datetime(2022, 12, 5, 18, tzinfo=SHANGHAI)
     with transaction.atomic():
@@ -133,9 +135,11 @@ def build(residents: int, villages: int, seed: int) -> object:
         for i in range(1, residents + 1):
             v = (i * 7919) % villages
             deceased = rng.random() < 0.015
+            stored = id_number_fields(f"50022219{i:010d}", key=key)
             persons.append(
                 (
-                    i, "resident_id", f"50022219{i:010d}", f"居民{i}", "", "male" if i % 2 else "female",
+                    i, "resident_id", stored["id_cipher"], stored["id_digest"],
+                    stored["id_last6_digest"], f"居民{i}", "", "male" if i % 2 else "female",
                     dt.date(1950 + i % 60, 1 + i % 12, 1 + i % 28), "", "",
                     village_ids[v], "deceased" if deceased else "alive",
                     dt.date(2022, 6, 1) if deceased else None, "[]", now, now,
@@ -194,7 +198,7 @@ def build(residents: int, villages: int, seed: int) -> object:
                 )  # fmt: skip
         insert(
             "registry_person",
-            ("id", "id_type", "id_number", "name", "name_initials", "sex", "birth_date", "phone",
+            ("id", "id_type", "id_cipher", "id_digest", "id_last6_digest", "name", "name_initials", "sex", "birth_date", "phone",
              "relation_to_head", "hukou_village_id", "status", "deceased_on", "id_warnings",
              "created_at", "updated_at"),
             persons,
@@ -283,6 +287,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-bulletin-"))
     description, dropped = _prepare_database(workdir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "yibao.settings"
+    os.environ.pop("YIBAO_FIELD_KEY", None)  # ID numbers encrypted at rest: a key of its own
+    os.environ["YIBAO_FIELD_KEY_FILE"] = str(workdir / "field-key")
     os.environ["YIBAO_TODAY"] = ON.isoformat()
     try:
         import django
@@ -292,7 +298,9 @@ def main() -> int:
         from django.db import connection
 
         from yibao.campaign.selectors import bulletin_compute
+        from yibao.registry.idcrypto import key_file_ensure
 
+        key_file_ensure()
         print(f"数据库：{description}", flush=True)
         call_command("migrate", verbosity=0, interactive=False)
         started = time.perf_counter()

@@ -181,6 +181,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-http-"))
     os.environ["YIBAO_DATA_DIR"] = str(workdir)
     database, to_drop = ledger._prepare_database(workdir)
+    ledger.use_fresh_field_key(workdir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yibao.settings")
     import django
 
@@ -203,7 +204,7 @@ def main() -> int:
         from yibao.registry.models import Person
 
         token = api_token_issue(actor=office, name="bench").secret
-        person_ids = dict(Person.objects.values_list("id_number", "pk"))
+        person_ids = {p.id_number: p.pk for p in Person.objects.only("id_cipher", "id_digest")}
         quotes = ledger.amounts()
         jobs = [
             {

@@ -61,6 +61,15 @@ VILLAGES = 24
 SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 
 
+def use_fresh_field_key(workdir: Path) -> None:
+    """ID numbers are encrypted at rest: a key of the benchmark's own, in its directory
+    (inherited by any server it starts)."""
+    from yibao.registry.idcrypto import ENV_KEY, ENV_KEY_FILE, key_file_create
+
+    os.environ.pop(ENV_KEY, None)
+    os.environ[ENV_KEY_FILE] = str(key_file_create(workdir / "field-key"))
+
+
 def progress_line(label: str, done: int, total: int, started: float) -> None:
     rate = done / max(time.perf_counter() - started, 1e-9)
     print(f"  {label}: {done}/{total} ({rate:,.0f} 行/秒)", file=sys.stderr, flush=True)
@@ -206,6 +215,9 @@ def registry_rows(rows: list[dict[str, str]], villages: dict[str, int]) -> list[
     """The import's households, persons and identity tags as plain tuples, ids assigned here
     (numbered from 1 on the fresh copy); the household head is set in the insert (the
     foreign keys are deferred to commit)."""
+    from yibao.registry.idcrypto import current_key, id_number_fields
+
+    key = current_key()
     now = dt.datetime.now(dt.UTC)
     households, persons, tags = [], [], []
     household_ids: dict[str, int] = {}
@@ -218,9 +230,11 @@ def registry_rows(rows: list[dict[str, str]], villages: dict[str, int]) -> list[
             households.append((household_id, row["户号"], "", now, person_id, village_id))
         number = row["公民身份号码"]
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        stored = id_number_fields(number, key=key)  # encrypted at rest, as the application
         persons.append(
             (
-                person_id, "resident_id", number, row["姓名"], "", "male" if int(number[16]) % 2
+                person_id, "resident_id", stored["id_cipher"], stored["id_digest"],
+                stored["id_last6_digest"], row["姓名"], "", "male" if int(number[16]) % 2
                 else "female", birth, row["联系电话"], row["与户主关系"], "alive", "[]", now, now,
                 household_id, village_id,
             )
@@ -234,7 +248,8 @@ def registry_rows(rows: list[dict[str, str]], villages: dict[str, int]) -> list[
         ("registry_household", "id number address created_at head_id village_id", households),
         (
             "registry_person",
-            "id id_type id_number name name_initials sex birth_date phone relation_to_head "
+            "id id_type id_cipher id_digest id_last6_digest name name_initials sex birth_date "
+            "phone relation_to_head "
             "status id_warnings created_at updated_at household_id hukou_village_id",
             persons,
         ),
@@ -450,6 +465,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
+    use_fresh_field_key(workdir)
     try:
         call_command("migrate", verbosity=0, interactive=False)
         office, names = setup_town()

@@ -13,12 +13,27 @@ around itself and puts them back, in the same transaction. Nothing in the applic
 
 from __future__ import annotations
 
+import atexit
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test.utils import override_settings
 
 from yibao.core.integrity import APPEND_ONLY, sqlite_drop_statements, sqlite_statements
+from yibao.registry.idcrypto import ENV_KEY, ENV_KEY_FILE, key_file_create
+
+# ID numbers are encrypted at rest (yibao.registry.idcrypto): the tests make their own key
+# file, one per process, unless a key is given; subprocesses (the CLI, gunicorn) inherit it.
+if not os.environ.get(ENV_KEY) and not os.environ.get(ENV_KEY_FILE):
+    _key_file = Path(tempfile.gettempdir()) / f"yibao-test-field-key-{os.getpid()}"
+    _key_file.unlink(missing_ok=True)
+    key_file_create(_key_file)
+    os.environ[ENV_KEY_FILE] = str(_key_file)
+    atexit.register(_key_file.unlink, missing_ok=True)
 
 SQLiteOperations = SQLiteWrapper.ops_class
 _flush = SQLiteOperations.execute_sql_flush

@@ -1,6 +1,7 @@
 import re
 
 from tests.records import factories as f
+from yibao.registry.idcrypto import id_digest
 from yibao.registry.models import Household, IdentityTag, Person
 
 from .conftest import API, YEAR, error_of, payment_body
@@ -143,7 +144,7 @@ def test_a_household_is_registered_with_its_members_all_or_nothing(sanhe, town):
     response = sanhe.post_json(f"{API}/households", body)
     assert response.status_code == 201, response.json()
     household = response.json()
-    assert household["head_id"] == Person.objects.get(id_number=head).pk
+    assert household["head_id"] == Person.objects.get(id_digest=id_digest(head)).pk
     assert sorted(m["name"] for m in household["members"]) == ["子女乙", "户主甲"]
     assert head not in response.text  # members are listed masked
 

@@ -6,6 +6,7 @@ from yibao.collection.models import Enrollment
 from yibao.collection.services import enrollment_create
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
+from yibao.registry.idcrypto import id_digest
 from yibao.registry.models import Household, IdentityTag, Person
 from yibao.registry.selectors import person_list
 from yibao.registry.services import (
@@ -40,7 +41,7 @@ def test_a_person_already_registered_in_another_village_is_refused_without_namin
     assert error.value.code == "person_exists"
     assert "赵六" not in error.value.message and "大山村" not in error.value.message
     assert "其他村（社区）" in error.value.message
-    assert Person.objects.filter(id_number=number).count() == 1
+    assert Person.objects.filter(id_digest=id_digest(number)).count() == 1
 
 
 def test_the_township_office_is_told_where_a_registered_person_lives(town):
@@ -101,7 +102,7 @@ def test_a_household_with_one_bad_member_is_not_half_registered(town):
     assert error.value.code == "invalid_id_number"
     assert "郑二" in error.value.message
     assert not Household.objects.exists()
-    assert not Person.objects.filter(id_number=good).exists()
+    assert not Person.objects.filter(id_digest=id_digest(good)).exists()
 
 
 def test_the_same_identity_from_the_same_batch_is_tagged_once(town):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from yibao.registry.idcrypto import id_digest
 from yibao.registry.models import Household, Person
 from yibao.transfer.imports import persons_import
 
@@ -74,7 +75,7 @@ def test_a_roster_naming_heads_by_name_and_relation_forms_households_from_scatte
     }
     assert heads == EXPECTED_HEADS
     assert not Person.objects.filter(household__isnull=True).exists()
-    liu = Household.objects.get(head__id_number=resident_id(103))
+    liu = Household.objects.get(head__id_digest=id_digest(resident_id(103)))
     assert liu.village == town.wuli and liu.members.count() == 3
 
 

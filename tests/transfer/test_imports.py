@@ -5,6 +5,7 @@ import pytest
 from tests.records import factories as f
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
+from yibao.registry.idcrypto import id_digest
 from yibao.registry.models import Household, IdentityTag, Person
 from yibao.transfer.imports import persons_import
 
@@ -65,14 +66,12 @@ def test_with_import_good_rows_the_950_good_rows_are_imported_and_the_50_reporte
     assert report.persons_created == 950
     assert report.households_created == 250
     assert {r.row: r.code for r in report.rejected} == sheet.bad
-    assert set(Person.objects.exclude(name="另一个人").values_list("id_number", flat=True)) == set(
-        sheet.good_ids
-    )
+    assert {p.id_number for p in Person.objects.exclude(name="另一个人")} == set(sheet.good_ids)
     registered = AuditLog.objects.filter(action="household.register")
     assert registered.count() == 250
     assert sum(len(entry.after["members"]) for entry in registered) == 950
     assert AuditLog.objects.filter(action="transfer.persons_import").count() == 1
-    head = Person.objects.get(id_number=sheet.rows[1][2])
+    head = Person.objects.get(id_digest=id_digest(sheet.rows[1][2]))
     assert head.household.head == head and head.household.number == "HH00000"
     assert head.household.members.count() == 4
 
@@ -238,7 +237,7 @@ def test_households_can_be_keyed_by_the_head_id_number(town, tmp_path):
     ]
     report = persons_import(actor=town.office, path=write_xlsx(tmp_path / "k.xlsx", rows))
     assert report.ok and report.households_created == 1
-    assert Person.objects.get(id_number=wife).household.head.id_number == head
+    assert Person.objects.get(id_digest=id_digest(wife)).household.head.id_number == head
 
 
 def test_identity_tags_are_added_and_unknown_identities_are_rejected_under_a_policy(town, tmp_path):

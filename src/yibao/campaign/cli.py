@@ -113,12 +113,13 @@ def _targets_list(args: argparse.Namespace) -> int:
 
 def _reduction_add(args: argparse.Namespace) -> int:
     from yibao.core.access import not_found
+    from yibao.registry.idcrypto import id_digest
     from yibao.registry.models import Person
 
     from .services import target_reduction_record
 
     actor, policy_id = _context(args)
-    person = Person.objects.filter(id_number=args.person.strip().upper()).first()
+    person = Person.objects.filter(id_digest=id_digest(args.person)).first()
     if person is None:
         raise not_found("该公民身份号码的参保人")
     reduction = target_reduction_record(

@@ -40,6 +40,7 @@ from yibao.core.access import not_found, villages_in_scope
 from yibao.core.masking import mask_id_number
 from yibao.policy import PolicyError, get_policy
 from yibao.policy.reporting import bulletin_dates, previous_bulletin_date
+from yibao.registry.idcrypto import id_number_decrypt
 from yibao.registry.models import IdentityTag, Person
 
 from .models import Bulletin, TargetReduction, TargetTable
@@ -218,20 +219,26 @@ def hardship_missing(
     for start in range(0, len(ids), 5000):
         found += list(
             Person.objects.filter(pk__in=ids[start : start + 5000]).values_list(
-                "pk", "name", "id_number", "phone", "hukou_village__name", "hukou_village__seq"
+                "pk",
+                "name",
+                "id_cipher",
+                "id_digest",
+                "phone",
+                "hukou_village__name",
+                "hukou_village__seq",
             )
         )
-    found.sort(key=lambda r: (r[5] or 0, r[0]))
+    found.sort(key=lambda r: (r[6] or 0, r[0]))
     return [
         MissingPerson(
             person_id=pk,
             name=name,
-            masked_id_number=mask_id_number(number),
+            masked_id_number=mask_id_number(id_number_decrypt(cipher, digest)),
             village=village,
             phone=phone,
             categories=unpaid[pk].categories,
         )
-        for pk, name, number, phone, village, _ in found
+        for pk, name, cipher, digest, phone, village, _ in found
     ]
 
 

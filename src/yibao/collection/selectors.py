@@ -16,6 +16,7 @@ from yibao.campaign.models import TargetReduction, TargetRow, TargetTable
 from yibao.core import clock
 from yibao.core.access import require_collector, require_village, villages_in_scope
 from yibao.policy import get_policy, list_policies
+from yibao.registry.idcrypto import last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
 from .models import Collector, Enrollment, Payment, Remittance
@@ -135,7 +136,12 @@ def ledger_people(
         )
     search = search.strip()
     if search.isdigit() or (search[:-1].isdigit() and search[-1:].upper() == "X"):
-        people = people.filter(id_number__endswith=search.upper()[-6:])
+        # ID numbers are encrypted: their end is found through the blind index of the last
+        # six; fewer digits are the end of a phone number.
+        if len(search) >= 6:
+            people = people.filter(id_last6_digest=last6_digest(search))
+        else:
+            people = people.filter(phone__endswith=search)
     elif search:
         people = people.filter(name__contains=search)
     if order == "name":

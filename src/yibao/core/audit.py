@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from .masking import MASK_FIELDS, mask_id_number
+from .masking import BLIND_INDEX_FIELDS, ENCRYPTED_FIELDS, MASK_FIELDS, mask_id_number
 from .models import AuditLog
 
 CENT = Decimal("0.01")
@@ -40,7 +40,11 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     which the entry holds."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.attname in SNAPSHOT_SKIP:
+        if field.attname in SNAPSHOT_SKIP or field.attname in BLIND_INDEX_FIELDS:
+            continue
+        if field.attname in ENCRYPTED_FIELDS:
+            plain = ENCRYPTED_FIELDS[field.attname]
+            data[plain] = mask_id_number(getattr(instance, plain))
             continue
         value = getattr(instance, field.attname)
         if value is None or value == "" or value == [] or value == {}:

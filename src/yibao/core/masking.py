@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 MASK_FIELDS = frozenset({"id_number"})
+# Stored forms of an ID number (yibao.registry.idcrypto): an audit snapshot shows the masked
+# number (under ``id_number``) instead of the ciphertext, and never the blind indexes.
+ENCRYPTED_FIELDS = {"id_cipher": "id_number"}
+BLIND_INDEX_FIELDS = frozenset({"id_digest", "id_last6_digest"})
 
 
 def mask_id_number(number: str | None, *, keep_last: int = 4) -> str:

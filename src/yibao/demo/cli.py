@@ -110,11 +110,15 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from yibao.core import clock
+    from yibao.registry.idcrypto import key_file_ensure
     from yibao.registry.models import Person, Village
 
     from .build import build_demo
     from .summary import demo_digest, demo_record, summary_text
 
+    created = key_file_ensure()  # ID numbers are encrypted at rest (yibao keys)
+    if created is not None:
+        print(f"已生成证件号码加密密钥 {created}（仅本机演示用；备份数据库时须一并备份此密钥）")
     call_command("migrate", interactive=False, verbosity=0)
     if args.reset:
         _reset()

@@ -103,27 +103,30 @@ def demo_digest() -> str:
     def add(*parts: object) -> None:
         h.update(("\x1f".join(str(p) for p in parts) + "\n").encode())
 
-    for p in Person.objects.select_related("hukou_village", "household").order_by("id_number"):
+    # ID numbers are stored encrypted (random nonces, a key of each installation's own):
+    # the rows are put in ID-number order here, not by the database.
+    people = Person.objects.select_related("hukou_village", "household")
+    number = {p.pk: p.id_number for p in people}
+    for p in sorted(people, key=lambda p: number[p.pk]):
         add(
             "P", p.id_number, p.name, p.sex, p.birth_date, p.phone, p.hukou_village.code,
             p.household.number if p.household else "", p.relation_to_head, p.status,
             p.deceased_on,
         )  # fmt: skip
-    for t in IdentityTag.objects.select_related("person").order_by("person__id_number", "id"):
-        add("T", t.person.id_number, t.category_key, t.department, t.source_batch, t.valid_from)
-    for o in OtherInsurance.objects.select_related("person").order_by("person__id_number"):
-        add("O", o.person.id_number, o.kind, o.benefit_year, o.place)
-    for e in Enrollment.objects.select_related("person").order_by("person__id_number"):
+    for t in sorted(IdentityTag.objects.all(), key=lambda t: (number[t.person_id], t.pk)):
+        add("T", number[t.person_id], t.category_key, t.department, t.source_batch, t.valid_from)
+    for o in sorted(OtherInsurance.objects.all(), key=lambda o: (number[o.person_id], o.pk)):
+        add("O", number[o.person_id], o.kind, o.benefit_year, o.place)
+    for e in sorted(Enrollment.objects.all(), key=lambda e: (number[e.person_id], e.pk)):
         add(
-            "E", e.person.id_number, e.benefit_year, e.tier, e.identity_name, e.standard,
+            "E", number[e.person_id], e.benefit_year, e.tier, e.identity_name, e.standard,
             e.subsidy, e.personal, e.status,
         )  # fmt: skip
-    for pay in Payment.objects.select_related(
-        "enrollment__person", "reverses", "collector__user"
-    ).order_by("enrollment__person__id_number", "id"):
+    payments = Payment.objects.select_related("enrollment", "reverses", "collector__user")
+    for pay in sorted(payments, key=lambda pay: (number[pay.enrollment.person_id], pay.pk)):
         when = timezone.localtime(pay.paid_at)
         add(
-            "$", pay.enrollment.person.id_number, pay.amount, pay.channel, pay.receipt_number,
+            "$", number[pay.enrollment.person_id], pay.amount, pay.channel, pay.receipt_number,
             when.date() if pay.reverses_id else when.isoformat(),
             pay.reverses.receipt_number if pay.reverses else "", pay.reason,
             pay.collector.user.username if pay.collector else "",

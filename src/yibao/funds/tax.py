@@ -32,6 +32,7 @@ from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.policy import get_policy
 from yibao.registry.models import Person
+from yibao.registry.selectors import persons_by_id_number
 from yibao.transfer.reading import read_table
 
 from .models import TaxImport
@@ -229,8 +230,10 @@ def tax_payments_import(
     scope = scope_of(actor)
     numbers = {r.id_number for r in rows}
     persons = {
-        p.id_number: p
-        for p in Person.objects.filter(id_number__in=numbers).select_related("hukou_village")
+        number: p
+        for number, p in persons_by_id_number(
+            numbers, among=Person.objects.select_related("hukou_village")
+        ).items()
         if scope.sees_person(p)
     }
     enrollments = {

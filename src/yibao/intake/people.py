@@ -22,6 +22,7 @@ from yibao.core.access import require_office, villages_in_scope
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.registry.models import OtherInsurance, Person, Township
+from yibao.registry.selectors import persons_by_id_number
 from yibao.registry.services import other_insurance_record, person_mark_deceased
 from yibao.transfer.imports import ListRow, list_rows
 
@@ -59,10 +60,9 @@ def person_list_import(
         uploaded_by=actor,
     )
     numbers = sorted({r.id_number for r in rows if r.error is None})
-    persons = {
-        p.id_number: p
-        for p in Person.objects.filter(id_number__in=numbers, hukou_village__township=township)
-    }
+    persons = persons_by_id_number(
+        numbers, among=Person.objects.filter(hukou_village__township=township)
+    )
     entries = []
     for row in rows:
         person = persons.get(row.id_number) if row.error is None else None

@@ -23,6 +23,7 @@ from yibao.core.errors import ApplicationError
 from yibao.policy import IdentityClaim, PolicyError, QuoteRefused, QuoteRequest, get_policy
 from yibao.policy.model import Policy
 from yibao.registry.models import IdentityTag, Person, Township
+from yibao.registry.selectors import persons_by_id_number
 from yibao.registry.services import identity_tag_add
 from yibao.transfer.imports import list_rows
 
@@ -130,10 +131,9 @@ def _entries(
     identity_list: IdentityList, rows: list[Any], policy: Policy, township: Township
 ) -> list[IdentityListEntry]:
     numbers = sorted({r.id_number for r in rows if r.id_number})
-    persons = {
-        p.id_number: p
-        for p in Person.objects.filter(id_number__in=numbers, hukou_village__township=township)
-    }
+    persons = persons_by_id_number(
+        numbers, among=Person.objects.filter(hukou_village__township=township)
+    )
     before: dict[str, list[IdentityListEntry]] = defaultdict(list)
     if identity_list.previous is not None:
         for entry in identity_list.previous.entries.exclude(

@@ -20,6 +20,7 @@ from stdnum.cn import ric
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 
+from .idcrypto import normalise
 from .models import Person
 
 IdType = Person.IdType
@@ -50,10 +51,6 @@ def area_code_known(code: str) -> bool:
     if code in county_codes():
         return True
     return any("county" in props for _, props in numdb.get("cn/loc").info(code))
-
-
-def normalise(number: str) -> str:
-    return re.sub(r"\s+", "", number or "").upper()
 
 
 def _invalid(number: str, reason: str, name: str = "") -> ApplicationError:

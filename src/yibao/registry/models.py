@@ -7,6 +7,8 @@ from django.db import models
 
 from yibao.core.masking import mask_id_number
 
+from .idcrypto import id_number_decrypt, id_number_fields, normalise
+
 
 class District(models.Model):
     """区县, e.g. 綦江区 (administrative division code 500110)."""
@@ -112,7 +114,12 @@ class Person(models.Model):
     id_type = models.CharField(
         "证件类型", max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
-    id_number = models.CharField("证件号码", max_length=32, unique=True)
+    # The ID number at rest (issue 9, yibao.registry.idcrypto): AES-GCM ciphertext and keyed
+    # blind indexes of the whole number (unique) and of its last six characters, all three
+    # written by id_number_fields; read and written through the ``id_number`` property.
+    id_cipher = models.BinaryField("证件号码密文")
+    id_digest = models.CharField("证件号码索引", max_length=32, unique=True)
+    id_last6_digest = models.CharField("证件号码后六位索引", max_length=32, db_index=True)
     name = models.CharField("姓名", max_length=64)
     # " wxm" (with the leading space): pinyin initials of the name, every reading of a
     # polyphonic character, so that "wxm" finds 王秀梅 (see yibao.registry.pinyin).
@@ -159,6 +166,26 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def id_number(self) -> str:
+        """The full number, decrypted once per loaded row (IdNumberUnreadable if tampered)."""
+        cipher = self.id_cipher
+        if not cipher:
+            return ""
+        cached = self.__dict__.get("_id_number_plain")
+        if cached is not None and cached[0] is cipher:
+            return str(cached[1])
+        number = id_number_decrypt(cipher, self.id_digest)
+        self.__dict__["_id_number_plain"] = (cipher, number)
+        return number
+
+    @id_number.setter
+    def id_number(self, number: str) -> None:
+        fields = id_number_fields(number)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.__dict__["_id_number_plain"] = (fields["id_cipher"], normalise(number))
 
     @property
     def masked_id_number(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from yibao.core.access import villages_in_scope
 
+from .idcrypto import current_key, id_digest, last6_digest, normalise
 from .models import Person, Village
 
 
@@ -30,9 +32,11 @@ def person_list(
 def search_condition(text: str) -> Q | None:
     """What a collector may type in the one search box, as a filter on persons.
 
-    - an 18-character ID number (or 15 digits): that number;
+    - an 18-character ID number (or 15 digits): that number (through its blind index);
     - an 11-digit number starting with 1: a mobile phone;
-    - 4 to 6 characters (digits, the last may be X): the end of an ID number or of a phone;
+    - 6 characters (digits, the last may be X): the last six of an ID number (through their
+      blind index: the stored numbers are encrypted) or the end of a phone;
+    - 4 or 5 digits: the end of a phone;
     - 7 or 8 digits: the end of a phone only (the end of an ID number that long would
       confirm a birth day: an oracle for rebuilding masked numbers);
     - latin letters: pinyin initials of the name (``wxm`` finds 王秀梅);
@@ -42,12 +46,12 @@ def search_condition(text: str) -> Q | None:
     if not text:
         return None
     if len(text) in (15, 18) and text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X"):
-        return Q(id_number=text)
+        return Q(id_digest=id_digest(text))
     if len(text) == 11 and text.isdigit() and text.startswith("1"):
         return Q(phone=text)
-    if text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X") and 4 <= len(text) <= 6:
-        return Q(id_number__endswith=text) | Q(phone__endswith=text)
-    if text.isdigit() and len(text) in (7, 8):
+    if text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X") and len(text) == 6:
+        return Q(id_last6_digest=last6_digest(text)) | Q(phone__endswith=text)
+    if text.isdigit() and len(text) in (4, 5, 7, 8):
         return Q(phone__endswith=text)
     if text.isascii() and text.isalpha():
         return Q(name_initials__contains=" " + text.lower())
@@ -56,3 +60,23 @@ def search_condition(text: str) -> Q | None:
 
 def village_list(*, actor: Any) -> QuerySet[Village]:
     return villages_in_scope(actor).select_related("township").order_by("township_id", "seq")
+
+
+ID_LOOKUP_CHUNK = 500
+
+
+def persons_by_id_number(
+    numbers: Iterable[str], *, among: QuerySet[Person] | None = None
+) -> dict[str, Person]:
+    """The registered persons among ``numbers``, keyed by the normalised number, found
+    through the blind index (the numbers are stored encrypted). Not scoped: ``among``
+    narrows the query (a township, ``select_related``), and the caller checks scope."""
+    key = current_key()
+    wanted = {id_digest(number, key=key): normalise(number) for number in numbers if number}
+    queryset = Person.objects.all() if among is None else among
+    digests = list(wanted)
+    found: dict[str, Person] = {}
+    for start in range(0, len(digests), ID_LOOKUP_CHUNK):
+        for person in queryset.filter(id_digest__in=digests[start : start + ID_LOOKUP_CHUNK]):
+            found[wanted[person.id_digest]] = person
+    return found

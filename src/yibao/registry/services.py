@@ -23,7 +23,7 @@ from yibao.core.errors import ApplicationError
 from yibao.policy import policies_for
 
 from .checks import person_fields_check
-from .idnumbers import normalise
+from .idcrypto import current_key, id_digest
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
 
@@ -98,8 +98,8 @@ def _person_create(
     person = _person_new(
         data=data, hukou_village=hukou_village, household=household, today=clock.today()
     )
-    number = person.id_number
-    existing = Person.objects.filter(id_number=number).select_related("hukou_village").first()
+    digest = person.id_digest
+    existing = Person.objects.filter(id_digest=digest).select_related("hukou_village").first()
     if existing is not None:
         raise _duplicate(existing, actor)
     try:
@@ -107,7 +107,7 @@ def _person_create(
             person.save(force_insert=True)
     except IntegrityError:
         # Registered by a concurrent request between the check above and the insert.
-        existing = Person.objects.select_related("hukou_village").get(id_number=number)
+        existing = Person.objects.select_related("hukou_village").get(id_digest=digest)
         raise _duplicate(existing, actor) from None
     audit_record(actor=actor, action="person.register", instance=person, after=snapshot(person))
     return person
@@ -212,8 +212,12 @@ def _households_register(
     require_village(actor, village, write=True)
     today = clock.today()
     numbers = [(h.number or "").strip() or None for h in households]
-    id_numbers = [
-        normalise(p.id_number) for h in households for p in (h.head, *h.members) if p.id_number
+    key = current_key()
+    digests = [
+        id_digest(p.id_number, key=key)
+        for h in households
+        for p in (h.head, *h.members)
+        if p.id_number
     ]
     taken_numbers: set[str] = set()
     for chunk in _chunks([n for n in numbers if n]):
@@ -221,9 +225,9 @@ def _households_register(
             Household.objects.filter(number__in=chunk).values_list("number", flat=True)
         )
     registered: dict[str, Person] = {}
-    for chunk in _chunks(id_numbers):
-        for person in Person.objects.filter(id_number__in=chunk).select_related("hukou_village"):
-            registered[person.id_number] = person
+    for chunk in _chunks(digests):
+        for person in Person.objects.filter(id_digest__in=chunk).select_related("hukou_village"):
+            registered[person.id_digest] = person
 
     built: list[tuple[Household, list[Person]]] = []
     seen_numbers: dict[str, int] = {}
@@ -239,11 +243,11 @@ def _households_register(
                 person = _person_new(
                     data=member, hukou_village=village, household=household, today=today
                 )
-                if person.id_number in registered:
-                    raise _duplicate(registered[person.id_number], actor)
-                if person.id_number in seen_persons:
-                    raise _duplicate_in_batch(person, seen_persons[person.id_number], rows=rows)
-                seen_persons[person.id_number] = row
+                if person.id_digest in registered:
+                    raise _duplicate(registered[person.id_digest], actor)
+                if person.id_digest in seen_persons:
+                    raise _duplicate_in_batch(person, seen_persons[person.id_digest], rows=rows)
+                seen_persons[person.id_digest] = row
                 persons.append(person)
         except ApplicationError as error:
             raise (_in_row(error, row, number) if rows else error) from None
@@ -300,10 +304,10 @@ def _duplicate_in_batch(person: Person, first_row: int, *, rows: bool) -> Applic
 
 
 def _raced(built: list[tuple[Household, list[Person]]], actor: Any) -> ApplicationError | None:
-    numbers = [p.id_number for _, persons in built for p in persons]
-    for chunk in _chunks(numbers):
+    digests = [p.id_digest for _, persons in built for p in persons]
+    for chunk in _chunks(digests):
         existing = (
-            Person.objects.filter(id_number__in=chunk).select_related("hukou_village").first()
+            Person.objects.filter(id_digest__in=chunk).select_related("hukou_village").first()
         )
         if existing is not None:
             return _duplicate(existing, actor)

@@ -37,6 +37,7 @@ from yibao.policy import PolicyError, get_policy
 from yibao.registry.checks import HEAD_RELATIONS, person_fields_check
 from yibao.registry.idnumbers import normalise, parse_id_number
 from yibao.registry.models import Household, Person, Village
+from yibao.registry.selectors import persons_by_id_number
 from yibao.registry.services import (
     HouseholdData,
     PersonData,
@@ -442,14 +443,9 @@ def _parse_row(
 
 
 def _existing_persons(numbers: list[str]) -> dict[str, Person]:
-    found: dict[str, Person] = {}
-    for start in range(0, len(numbers), QUERY_CHUNK):
-        chunk = numbers[start : start + QUERY_CHUNK]
-        for person in Person.objects.filter(id_number__in=chunk).select_related(
-            "hukou_village", "household"
-        ):
-            found[person.id_number] = person
-    return found
+    return persons_by_id_number(
+        numbers, among=Person.objects.select_related("hukou_village", "household")
+    )
 
 
 def _existing_households(numbers: list[str]) -> dict[str, Household]:
@@ -940,9 +936,7 @@ def _register_households(
             batch = batch[: row - 1] + batch[row:]
             continue
         rows = [r for _, todo in batch for r in todo]
-        registered = {
-            p.id_number: p for p in Person.objects.filter(id_number__in=[r.id_number for r in rows])
-        }
+        registered = persons_by_id_number([r.id_number for r in rows])
         persons = [(r, registered[r.id_number]) for r in rows]
         return persons, len(households)
     return [], 0

@@ -21,6 +21,7 @@ from yibao.core import clock
 from yibao.core.access import access_person
 from yibao.core.errors import ApplicationError
 from yibao.policy.reporting import bulletin_dates
+from yibao.registry.idcrypto import id_digest
 from yibao.registry.models import Person
 from yibao.transfer.workbook import XLSX_TYPE
 
@@ -227,7 +228,7 @@ def _record_reduction(actor: Any, policy_id: str, form: dict[str, str]) -> dict[
             dates[name] = dt.date.fromisoformat(form[name]) if form[name] else None
         except ValueError:
             errors[name] = "日期应为 年-月-日"
-    person = Person.objects.filter(id_number=form["id_number"].upper()).only("pk").first()
+    person = Person.objects.filter(id_digest=id_digest(form["id_number"])).only("pk").first()
     if person is None:
         errors["id_number"] = "找不到该证件号码的参保人，或其不在您的范围内"
     if errors:

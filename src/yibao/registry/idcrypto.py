@@ -1,0 +1,218 @@
+"""ID numbers at rest: AES-GCM encryption and keyed blind indexes (issue 9).
+
+A person's ID number is stored as three columns, all made by :func:`id_number_fields`:
+
+- ``id_cipher``: ``version byte + 12-byte random nonce + AES-256-GCM ciphertext and tag`` of
+  the normalised number. The associated data is ``id_digest``, so a ciphertext moved to
+  another row (or a digest changed under it) fails its tag like a changed byte does.
+- ``id_digest``: HMAC-SHA256 of the whole normalised number, truncated to 16 bytes (hex):
+  the unique constraint and the lookup by full number.
+- ``id_last6_digest``: the same of its last six characters: the desk's search by the end
+  of a number.
+
+Without the key neither digest can be computed, so the columns say nothing about the
+number; with it, 10^6 possible endings are easy to try, which is why the key lives outside
+the database and its backups.
+
+The key is one random 32-byte master key, base64, from ``YIBAO_FIELD_KEY`` or from the
+file ``YIBAO_FIELD_KEY_FILE`` (default: ``field-key`` in the data directory, which
+``yibao demo`` and the tests create when there is none). Two keys are derived from it with
+HKDF-SHA256, one for encryption and one for the blind indexes, so that a digest never
+serves as a cipher key. ``yibao keys rotate`` moves every value to a new key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+ENV_KEY = "YIBAO_FIELD_KEY"
+ENV_KEY_FILE = "YIBAO_FIELD_KEY_FILE"
+DEFAULT_KEY_FILE_NAME = "field-key"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+DIGEST_BYTES = 16
+VERSION = b"\x01"
+LAST_DIGITS = 6
+
+
+class FieldKeyMissing(ImproperlyConfigured):
+    """No usable key: nothing can be encrypted, decrypted or looked up."""
+
+
+class IdNumberUnreadable(Exception):
+    """A stored ciphertext failed its GCM tag: changed in the database, or another key."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldKey:
+    """The two working keys derived from one master key."""
+
+    aead: AESGCM
+    index_key: bytes
+    source: str  # where the master key came from, for messages
+
+    @classmethod
+    def from_master(cls, master: bytes, *, source: str) -> FieldKey:
+        if len(master) != KEY_BYTES:
+            raise FieldKeyMissing(
+                f"字段加密密钥（{source}）应为{KEY_BYTES}字节的 base64，实际{len(master)}字节"
+            )
+        return cls(
+            aead=AESGCM(_derive(master, b"yibao/id-number/aes-256-gcm")),
+            index_key=_derive(master, b"yibao/id-number/blind-index"),
+            source=source,
+        )
+
+
+def _derive(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def _decode(text: str, source: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise FieldKeyMissing(f"字段加密密钥（{source}）不是有效的 base64") from None
+
+
+def key_file_path() -> Path:
+    """Where the key file is (``YIBAO_FIELD_KEY_FILE``, else ``field-key`` in the data dir)."""
+    named = os.environ.get(ENV_KEY_FILE)
+    return Path(named) if named else Path(settings.DATA_DIR) / DEFAULT_KEY_FILE_NAME
+
+
+def key_from_file(path: Path) -> FieldKey:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise FieldKeyMissing(
+            f"没有字段加密密钥：未设置 {ENV_KEY}，密钥文件 {path} 不存在"
+            f"（yibao keys new {path} 可新建；恢复备份时请使用原来的密钥文件）"
+        ) from None
+    except OSError as error:
+        raise FieldKeyMissing(f"无法读取字段加密密钥文件 {path}：{error.strerror}") from None
+    return FieldKey.from_master(_decode(text, str(path)), source=str(path))
+
+
+_cache: dict[tuple[str, str], FieldKey] = {}
+
+
+def current_key() -> FieldKey:
+    """The key in force: ``YIBAO_FIELD_KEY``, else the key file; :class:`FieldKeyMissing`."""
+    text = os.environ.get(ENV_KEY, "")
+    path = "" if text else str(key_file_path())
+    cached = _cache.get((text, path))
+    if cached is not None:
+        return cached
+    if text:
+        key = FieldKey.from_master(_decode(text, ENV_KEY), source=f"环境变量 {ENV_KEY}")
+    else:
+        key = key_from_file(Path(path))
+    _cache.clear()
+    _cache[(text, path)] = key
+    return key
+
+
+def forget_keys() -> None:
+    """Drop the cached key (after a rotation replaced the key file)."""
+    _cache.clear()
+
+
+def new_key_text() -> str:
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def key_file_create(path: Path) -> Path:
+    """Write a new random key to ``path`` (owner read/write only); refuse to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(new_key_text() + "\n")
+    return path
+
+
+def key_file_ensure() -> Path | None:
+    """For ``yibao demo`` and the tests: create the default key file when no key is set.
+
+    Returns the file created, or None when a key was already there."""
+    if os.environ.get(ENV_KEY):
+        return None
+    path = key_file_path()
+    if path.exists():
+        return None
+    return key_file_create(path)
+
+
+# --- the stored fields ------------------------------------------------------------------------
+
+
+def normalise(number: str) -> str:
+    """No whitespace, upper-case X: the form that is encrypted and indexed."""
+    return re.sub(r"\s+", "", number or "").upper()
+
+
+def _digest(index_key: bytes, label: bytes, text: str) -> str:
+    mac = hmac.new(index_key, label + text.encode("utf-8"), hashlib.sha256)
+    return mac.digest()[:DIGEST_BYTES].hex()
+
+
+def id_digest(number: str, *, key: FieldKey | None = None) -> str:
+    """The blind index of a whole ID number (normalised first)."""
+    return _digest((key or current_key()).index_key, b"full:", normalise(number))
+
+
+def last6_digest(ending: str, *, key: FieldKey | None = None) -> str:
+    """The blind index of the last six characters of an ID number (``ending`` is them)."""
+    return _digest((key or current_key()).index_key, b"last6:", normalise(ending)[-LAST_DIGITS:])
+
+
+def id_number_fields(number: str, *, key: FieldKey | None = None) -> dict[str, Any]:
+    """The stored columns of one ID number: ``id_cipher``, ``id_digest``, ``id_last6_digest``.
+
+    The one place a number is encrypted: the registry services, the importers and any bulk
+    writer call it once per person."""
+    key = key or current_key()
+    number = normalise(number)
+    digest = _digest(key.index_key, b"full:", number)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = key.aead.encrypt(nonce, number.encode("utf-8"), digest.encode("ascii"))
+    return {
+        "id_cipher": VERSION + nonce + sealed,
+        "id_digest": digest,
+        "id_last6_digest": _digest(key.index_key, b"last6:", number[-LAST_DIGITS:]),
+    }
+
+
+def id_number_decrypt(
+    cipher: bytes | memoryview, digest: str, *, key: FieldKey | None = None
+) -> str:
+    """The number sealed in ``cipher`` (bound to ``digest``); :class:`IdNumberUnreadable`
+    when the tag does not verify."""
+    key = key or current_key()
+    blob = bytes(cipher)
+    if blob[:1] != VERSION or len(blob) < 1 + NONCE_BYTES + 16:
+        raise IdNumberUnreadable("证件号码密文格式不符：数据库中的值被改动过")
+    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        plain = key.aead.decrypt(nonce, sealed, digest.encode("ascii"))
+    except InvalidTag:
+        raise IdNumberUnreadable(
+            f"证件号码密文校验失败：数据库中的值被改动过，或所用密钥（{key.source}）不是加密时的密钥"
+        ) from None
+    return plain.decode("utf-8")
