@@ -35,6 +35,7 @@ LEDGER_COMMANDS = (
     "yibao.funds.cli",
     "yibao.core.cli",
     "yibao.campaign.cli",
+    "yibao.registry.cli",
 )
 
 

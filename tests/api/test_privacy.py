@@ -50,6 +50,34 @@ def test_a_person_s_card_shows_the_full_number_and_the_read_is_audited(sanhe, to
     assert number not in str(entry.after)
 
 
+def test_a_search_by_a_whole_id_number_is_audited_with_the_masked_number_only(sanhe, town):
+    number = f.id_number()
+    person = f.person(town.sanhe, name="整号", number=number)
+    assert sanhe.get(f"{API}/persons", {"search": number}).json()["count"] == 1
+    entry = AuditLog.objects.get(action="person.search_id_number")
+    assert entry.actor == town.sanhe_collector and entry.object_id == str(person.pk)
+    assert entry.after["found"] == [person.pk]
+    assert number not in str(entry.after) and number[:6] + "********" in str(entry.after)
+
+
+def test_a_search_by_the_last_six_digits_or_a_name_is_not_audited(sanhe, town):
+    number = f.id_number()
+    f.person(town.sanhe, name="六位", number=number)
+    assert sanhe.get(f"{API}/persons", {"search": number[-6:]}).json()["count"] == 1
+    assert sanhe.get(f"{API}/persons", {"search": "六位"}).json()["count"] == 1
+    assert not AuditLog.objects.filter(action="person.search_id_number").exists()
+
+
+def test_reading_a_village_ledger_as_json_is_audited_with_the_village_and_row_count(sanhe, town):
+    for i in range(3):
+        f.person(town.sanhe, name=f"台账{i}")
+    response = sanhe.get(f"{API}/villages/{town.sanhe.pk}/ledger", {"benefit_year": 2023})
+    assert response.status_code == 200 and len(response.json()["rows"]) == 3
+    entry = AuditLog.objects.get(action="ledger.read")
+    assert entry.actor == town.sanhe_collector and entry.object_id == str(town.sanhe.pk)
+    assert entry.after == {"village": "三河街社区", "benefit_year": 2023, "rows": 3}
+
+
 def test_searching_by_middle_digits_of_an_id_number_finds_nobody(sanhe, town):
     number = f.id_number()
     f.person(town.sanhe, name="搜索", number=number, phone="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -176,3 +177,81 @@ def test_serving_is_refused_with_a_key_file_others_can_read(monkeypatch, tmp_pat
         monkeypatch.undo()
         forget_keys()
     assert any("权限过宽" in p for p in problems)
+
+
+@pytest.fixture
+def own_key_file(monkeypatch, tmp_path):
+    """A copy of the tests' key in a directory of this test's own, so that a rotation
+    replaces the copy, not the key the other tests use."""
+    from yibao.registry.idcrypto import key_file_path
+
+    path = tmp_path / "field-key"
+    path.write_text(key_file_path().read_text())
+    path.chmod(0o600)
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    monkeypatch.setenv(ENV_KEY_FILE, str(path))
+    forget_keys()
+    yield path
+    monkeypatch.undo()
+    forget_keys()
+
+
+def test_rotation_keeps_everyone_findable_and_the_old_key_no_longer_opens(town, own_key_file):
+    from yibao.cli import main
+    from yibao.registry.idcrypto import current_key, id_number_decrypt
+
+    numbers = [_valid(f"5002221975030900{n}") for n in range(1, 6)]
+    for i, number in enumerate(numbers):
+        person_register(
+            actor=town.office, hukou_village=town.sanhe, id_number=number, name=f"居民{i}"
+        )
+    old = current_key()
+
+    assert main(["keys", "rotate", "--user", "office"]) == 0
+
+    forget_keys()
+    new = current_key()
+    assert new.index_key != old.index_key
+    assert len(list(own_key_file.parent.glob("field-key.retired-*"))) == 1
+    for number in numbers:
+        [by_number] = person_list(actor=town.office, search=number)
+        [by_end] = person_list(actor=town.office, search=number[-6:])
+        assert by_number.pk == by_end.pk and by_number.id_number == number
+        with pytest.raises(IdNumberUnreadable):
+            id_number_decrypt(by_number.id_cipher, by_number.id_digest, key=old)
+    entry = AuditLog.objects.get(action="field_key.rotate")
+    assert entry.actor_name == "office" and entry.after["persons"] == 5
+
+
+def test_key_check_names_the_person_whose_ciphertext_was_changed(town, wang, capsys):
+    from yibao.cli import main
+
+    other = f.person(town.sanhe, name="李四")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registry_person SET id_cipher = %s WHERE id = %s",
+            [bytes(Person.objects.get(pk=wang.pk).id_cipher), other.pk],
+        )
+    assert main(["keys", "check"]) == 1
+    assert f"参保人编号：{other.pk}）" in capsys.readouterr().err
+
+
+def test_a_new_key_file_is_never_written_over_an_existing_one(own_key_file, capsys):
+    from yibao.cli import main
+
+    before = own_key_file.read_text()
+    assert main(["keys", "new", str(own_key_file)]) == 2
+    assert own_key_file.read_text() == before
+    assert main(["keys", "new", str(own_key_file.with_name("other-key"))]) == 0
+    assert own_key_file.with_name("other-key").stat().st_mode & 0o077 == 0
+
+
+def test_the_cli_finds_a_person_by_the_whole_number_and_by_the_last_six(town, wang, capsys):
+    from yibao.cli import main
+
+    number = _valid("50022219750309002")
+    for text in (number, number[-6:]):
+        assert main(["persons", "find", text, "--user", "sanhe", "--json"]) == 0
+        [row] = json.loads(capsys.readouterr().out)
+        assert row["id"] == wang.pk and row["id_number"] == "500222********" + number[-4:]
+    assert AuditLog.objects.filter(action="person.search_id_number").count() == 1

@@ -9,6 +9,7 @@ import pytest
 
 from tests.records import factories as f
 from yibao.collection.models import Enrollment, Payment
+from yibao.core.models import AuditLog
 from yibao.registry.models import Household
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,19 @@ class TestSearch:
     def test_full_id_number_and_its_last_six_digits_find_the_person(self, sanhe, wang):
         assert "王秀梅" in _text(sanhe.get("/desk/", {"q": wang.id_number}))
         assert "王秀梅" in _text(sanhe.get("/desk/", {"q": wang.id_number[-6:]}))
+
+    def test_a_search_by_the_whole_number_is_audited_and_one_by_the_last_six_is_not(
+        self, sanhe, wang, town
+    ):
+        sanhe.get("/desk/", {"q": wang.id_number[-6:]})
+        assert not AuditLog.objects.filter(action="person.search_id_number").exists()
+        sanhe.get("/desk/", {"q": wang.id_number})
+        entry = AuditLog.objects.get(action="person.search_id_number")
+        assert entry.actor == town.sanhe_collector
+        assert entry.after == {
+            "masked_id_number": wang.id_number[:6] + "********" + wang.id_number[-4:],
+            "found": [wang.pk],
+        }
 
     def test_a_result_shows_the_age_group_and_not_the_birth_date(self, sanhe, wang):
         page = _text(sanhe.get("/desk/", {"q": "王秀梅"}))

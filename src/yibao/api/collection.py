@@ -110,9 +110,13 @@ def village_ledger_view(
 ) -> dict[str, Any]:
     actor = request.auth
     village = access_village(actor, village_id)
+    rows = village_ledger(actor=actor, village=village, benefit_year=benefit_year)
+    services.ledger_read_record(
+        actor=actor, village=village, benefit_year=benefit_year, rows=len(rows)
+    )
     return {
         "village": village,
         "benefit_year": benefit_year,
         "totals": collection_totals(actor=actor, benefit_year=benefit_year, village=village),
-        "rows": village_ledger(actor=actor, village=village, benefit_year=benefit_year),
+        "rows": rows,
     }

@@ -63,9 +63,11 @@ def person_list(
         raise ApplicationError(
             "benefit_year_required", "按已缴费或未缴费筛选时，须同时指定待遇年度（benefit_year）"
         )
-    return person_list_by_payment(
+    found = person_list_by_payment(
         actor=actor, village=village, search=search, benefit_year=benefit_year, paid=paid
     )
+    services.person_search_record(actor=actor, search=search, found=found)
+    return found
 
 
 @router.get(

@@ -1417,6 +1417,22 @@ def contact_record(
     return attempt
 
 
+@transaction.atomic
+def ledger_read_record(*, actor: Any, village: Any, benefit_year: int, rows: int) -> None:
+    """Audit a read of a village's whole ledger as data (the API's JSON: names, masked
+    numbers and phones of everyone in the village), like an export of personal data:
+    who, which village, which year, how many rows (``ledger.read``)."""
+    from yibao.core.audit import audit_event
+
+    audit_event(
+        actor=actor,
+        action="ledger.read",
+        object_type="registry.village",
+        object_id=str(village.pk),
+        details={"village": village.name, "benefit_year": benefit_year, "rows": rows},
+    )
+
+
 # --- receipts -----------------------------------------------------------------------------
 
 

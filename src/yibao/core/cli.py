@@ -38,10 +38,13 @@ def _backup(args: argparse.Namespace) -> int:
     from yibao.manage_cli import setup_django
 
     setup_django()
+    from yibao.registry.idcrypto import backup_key_note
+
     from .backup import backup_create
 
     result = backup_create(path=args.out)
     print(f"已备份到 {result.path}（{result.size:,} 字节，数据库结构版本 {result.schema}）")
+    print(backup_key_note(), file=sys.stderr)
     return 0
 
 

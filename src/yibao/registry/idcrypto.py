@@ -216,3 +216,15 @@ def id_number_decrypt(
             f"证件号码密文校验失败：数据库中的值被改动过，或所用密钥（{key.source}）不是加密时的密钥"
         ) from None
     return plain.decode("utf-8")
+
+
+def backup_key_note() -> str:
+    """What ``yibao backup`` says about the key, which a backup does not contain."""
+    try:
+        source = current_key().source
+    except FieldKeyMissing as error:
+        return f"警告：{error}；这份备份中的证件号码将无法读取。"
+    return (
+        f"注意：备份中的证件号码是加密的，只能用字段加密密钥（{source}）读取，而密钥不在备份里。"
+        "请另行备份密钥，与数据库备份分开保管；丢了密钥，备份中的证件号码就无法恢复。"
+    )

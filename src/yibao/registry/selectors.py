@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from yibao.core.access import villages_in_scope
 
-from .idcrypto import current_key, id_digest, last6_digest, normalise
+from .idcrypto import (
+    FieldKey,
+    IdNumberUnreadable,
+    current_key,
+    id_digest,
+    id_number_decrypt,
+    last6_digest,
+    normalise,
+)
 from .models import Person, Village
 
 
@@ -45,7 +54,7 @@ def search_condition(text: str) -> Q | None:
     text = "".join(text.split()).upper()
     if not text:
         return None
-    if len(text) in (15, 18) and text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X"):
+    if whole_id_number(text):
         return Q(id_digest=id_digest(text))
     if len(text) == 11 and text.isdigit() and text.startswith("1"):
         return Q(phone=text)
@@ -56,6 +65,16 @@ def search_condition(text: str) -> Q | None:
     if text.isascii() and text.isalpha():
         return Q(name_initials__contains=" " + text.lower())
     return Q(name__contains=text) | Q(phone__contains=text)
+
+
+def whole_id_number(text: str) -> str | None:
+    """``text`` normalised if it is a whole ID number (18 characters, or 15 digits) as the
+    search box takes one, else None: such a search reads who holds the number, and is
+    audited (:func:`yibao.registry.services.person_search_record`)."""
+    text = normalise(text)
+    if len(text) in (15, 18) and text[:-1].isdigit() and (text[-1].isdigit() or text[-1] == "X"):
+        return text
+    return None
 
 
 def village_list(*, actor: Any) -> QuerySet[Village]:
@@ -80,3 +99,26 @@ def persons_by_id_number(
         for person in queryset.filter(id_digest__in=digests[start : start + ID_LOOKUP_CHUNK]):
             found[wanted[person.id_digest]] = person
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    persons: int
+    unreadable: list[int]  # ids of persons whose stored number the key cannot open
+
+
+def field_key_check(*, key: FieldKey | None = None) -> KeyCheck:
+    """Open every stored ID number with ``key`` (the key in force): a ciphertext changed in
+    the database, or written under another key, is named by its person's id. For the
+    server's console, not scoped."""
+    key = key or current_key()
+    unreadable: list[int] = []
+    count = 0
+    people = Person.objects.order_by("pk").values_list("pk", "id_cipher", "id_digest")
+    for pk, cipher, digest in people.iterator(chunk_size=2000):
+        count += 1
+        try:
+            id_number_decrypt(cipher, digest, key=key)
+        except IdNumberUnreadable:
+            unreadable.append(pk)
+    return KeyCheck(persons=count, unreadable=unreadable)

@@ -9,7 +9,8 @@ names the person.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +21,14 @@ from yibao.core.access import require_office, require_person, require_village, s
 from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
 from yibao.core.bulk import reserve_ids
 from yibao.core.errors import ApplicationError
+from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
 
 from .checks import person_fields_check
-from .idcrypto import current_key, id_digest
+from .idcrypto import FieldKey, current_key, id_digest, id_number_decrypt, id_number_fields
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
+from .selectors import whole_id_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,3 +558,66 @@ def person_full_id_number(*, actor: Any, person: Person) -> str:
         details={"masked_id_number": person.masked_id_number},
     )
     return person.id_number
+
+
+@transaction.atomic
+def person_search_record(*, actor: Any, search: str, found: Iterable[Person]) -> None:
+    """Audit a search by a whole ID number (``person.search_id_number``): its answer says
+    who holds that number, a read of a full number like :func:`person_full_id_number`. The
+    entry keeps the masked number and the ids found (at most 20). Other searches (names,
+    the last six digits) are not recorded."""
+    number = whole_id_number(search)
+    if number is None:
+        return
+    ids = [person.pk for person in itertools.islice(found, 20)]
+    audit_event(
+        actor=actor,
+        action="person.search_id_number",
+        object_type="registry.person",
+        object_id=",".join(str(pk) for pk in ids)[:64],
+        details={"masked_id_number": mask_id_number(number), "found": ids},
+    )
+
+
+ROTATE_CHUNK = 1000
+
+
+@transaction.atomic
+def field_key_rotate(
+    *,
+    actor: Any,
+    old: FieldKey,
+    new: FieldKey,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-encrypt every stored ID number from key ``old`` to key ``new`` and recompute both
+    blind indexes, in one transaction (all or nothing); audited (``field_key.rotate``, with
+    where each key came from, never the keys). Returns the number of persons. A ciphertext
+    that ``old`` cannot open stops the rotation (:class:`IdNumberUnreadable`): nothing is
+    changed, and the row is named by ``yibao keys check``."""
+    total = Person.objects.count()
+    done = last = 0
+    while True:
+        chunk = list(
+            Person.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .only("pk", "id_cipher", "id_digest")[:ROTATE_CHUNK]
+        )
+        if not chunk:
+            break
+        for person in chunk:
+            number = id_number_decrypt(person.id_cipher, person.id_digest, key=old)
+            for name, value in id_number_fields(number, key=new).items():
+                setattr(person, name, value)
+        Person.objects.bulk_update(chunk, ["id_cipher", "id_digest", "id_last6_digest"])
+        done += len(chunk)
+        last = chunk[-1].pk
+        if progress is not None:
+            progress(done, total)
+    audit_event(
+        actor=actor,
+        action="field_key.rotate",
+        object_type="registry.person",
+        details={"persons": done, "old_key": old.source, "new_key": new.source},
+    )
+    return done

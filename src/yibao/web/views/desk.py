@@ -33,7 +33,7 @@ from yibao.core.rmb import amount_in_words
 from yibao.funds.receipts import receipt_next
 from yibao.funds.selectors import cash_warning
 from yibao.registry.selectors import person_list
-from yibao.registry.services import person_full_id_number
+from yibao.registry.services import person_full_id_number, person_search_record
 
 from ..roles import DESK, role_required
 from .common import actor_policy
@@ -58,6 +58,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     more = False
     if query:
         found = list(person_list(actor=request.user, search=query)[: SEARCH_LIMIT + 1])
+        person_search_record(actor=request.user, search=query, found=found)
         more = len(found) > SEARCH_LIMIT
         found = found[:SEARCH_LIMIT]
         statuses = desk_statuses(found, engine.benefit_year)
