@@ -216,3 +216,27 @@ def test_the_lists_command_stages_with_a_progress_bar_and_confirms(town, people,
     assert main(["lists", "identity", "confirm", str(list_id), "--user", "office"]) == 0
     assert "已确认" in capsys.readouterr().out
     assert IdentityTag.objects.get().person == people["甲"]
+
+
+def test_a_list_entry_keeps_its_number_encrypted_and_reads_it_back(town, people, tmp_path):
+    from django.db import connection
+
+    unregistered = f.id_number()
+    staged = identity_list_stage(
+        actor=town.office,
+        path=write_csv(
+            tmp_path / "民政2023-01.csv",
+            [HEADER, ["外人", unregistered, "低保对象", "", ""]],
+            encoding="utf-8",
+        ),
+        header=header("2023-01", "2023-01-05"),
+    )
+    (entry,) = staged.entries.all()
+    assert entry.id_number == unregistered and entry.person is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM intake_identitylistentry WHERE id = %s", [entry.pk])
+        row = " ".join(
+            bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
+            for v in cursor.fetchone()
+        )
+    assert "外人" in row and unregistered not in row and unregistered[-6:] not in row

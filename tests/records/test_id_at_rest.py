@@ -220,7 +220,12 @@ def test_rotation_keeps_everyone_findable_and_the_old_key_no_longer_opens(town, 
         with pytest.raises(IdNumberUnreadable):
             id_number_decrypt(by_number.id_cipher, by_number.id_digest, key=old)
     entry = AuditLog.objects.get(action="field_key.rotate")
-    assert entry.actor_name == "office" and entry.after["persons"] == 5
+    assert entry.actor_name == "office"
+    assert entry.after["rows"] == {
+        "registry.person": 5,
+        "intake.identitylistentry": 0,
+        "intake.personlistentry": 0,
+    }
 
 
 def test_key_check_names_the_person_whose_ciphertext_was_changed(town, wang, capsys):
@@ -233,7 +238,7 @@ def test_key_check_names_the_person_whose_ciphertext_was_changed(town, wang, cap
             [bytes(Person.objects.get(pk=wang.pk).id_cipher), other.pk],
         )
     assert main(["keys", "check"]) == 1
-    assert f"参保人编号：{other.pk}）" in capsys.readouterr().err
+    assert f"（参保人{other.pk}）" in capsys.readouterr().err
 
 
 def test_a_new_key_file_is_never_written_over_an_existing_one(own_key_file, capsys):

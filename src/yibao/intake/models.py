@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from yibao.registry.models import IdNumberAtRest
+
 
 class Division(models.Model):
     """统计用区划代码: one official area, province to village, code padded to 12 digits."""
@@ -81,7 +83,7 @@ class IdentityList(models.Model):
         return f"{self.department} {self.batch}"
 
 
-class IdentityListEntry(models.Model):
+class IdentityListEntry(IdNumberAtRest):
     """One person's identity on a list, and how it differs from the department's last list."""
 
     class Change(models.TextChoices):
@@ -96,7 +98,6 @@ class IdentityListEntry(models.Model):
         IdentityList, verbose_name="名单", on_delete=models.CASCADE, related_name="entries"
     )
     row = models.PositiveIntegerField("行号", null=True, blank=True)
-    id_number = models.CharField("证件号码", max_length=32)
     name = models.CharField("姓名", max_length=64, blank=True)
     person = models.ForeignKey(
         "registry.Person",
@@ -162,7 +163,7 @@ class PersonList(models.Model):
         return f"{self.get_kind_display()} {self.benefit_year} {self.source}"
 
 
-class PersonListEntry(models.Model):
+class PersonListEntry(IdNumberAtRest):
     """One row of a :class:`PersonList` and what it did."""
 
     class Outcome(models.TextChoices):
@@ -175,7 +176,6 @@ class PersonListEntry(models.Model):
         PersonList, verbose_name="名单", on_delete=models.CASCADE, related_name="entries"
     )
     row = models.PositiveIntegerField("行号")
-    id_number = models.CharField("证件号码", max_length=32)
     name = models.CharField("姓名", max_length=64, blank=True)
     person = models.ForeignKey(
         "registry.Person",

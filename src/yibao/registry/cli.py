@@ -2,7 +2,8 @@
 
 ``yibao keys new [PATH]`` writes a new random key file; ``yibao keys rotate`` re-encrypts
 every stored number with a new key in one transaction and puts the new key in place;
-``yibao keys check`` opens every stored number with the key in force.
+``yibao keys check`` opens every stored number with the key in force. ``yibao persons find``
+is the desk's search box on the console.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def _rotate(args: argparse.Namespace) -> int:
         print(f"数据库已使用新密钥 {new_path}（上次轮换已提交），只替换密钥文件。")
     else:
         print(f"用新密钥 {new_path} 重新加密全部证件号码（一个事务：中断则全部不变）…")
-        count = field_key_rotate(actor=actor, old=old, new=new, progress=_bar)
-        print(f"已重新加密{count}人的证件号码并重算索引（已记入审计日志）。")
+        rows = field_key_rotate(actor=actor, old=old, new=new, progress=_bar)
+        print(f"已重新加密{sum(rows.values())}条证件号码并重算索引（已记入审计日志）。")
     forget_keys()
     if in_place:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -137,15 +138,15 @@ def _check(args: argparse.Namespace) -> int:
     key = current_key()
     report = field_key_check(key=key)
     if report.unreadable:
-        shown = "、".join(str(pk) for pk in report.unreadable[:20])
+        shown = "、".join(f"{table}{pk}" for table, pk in report.unreadable[:20])
         print(
-            f"{len(report.unreadable)}人的证件号码密文无法用密钥（{key.source}）打开"
-            f"（参保人编号：{shown}{' 等' if len(report.unreadable) > 20 else ''}）："
+            f"{len(report.unreadable)}条证件号码密文无法用密钥（{key.source}）打开"
+            f"（{shown}{' 等' if len(report.unreadable) > 20 else ''}）："
             "密文被改动过，或是用别的密钥写入的",
             file=sys.stderr,
         )
         return 1
-    print(f"密钥（{key.source}）能打开全部{report.persons}人的证件号码。")
+    print(f"密钥（{key.source}）能打开全部{report.rows}条证件号码。")
     return 0
 
 

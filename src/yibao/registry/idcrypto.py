@@ -228,3 +228,52 @@ def backup_key_note() -> str:
         f"注意：备份中的证件号码是加密的，只能用字段加密密钥（{source}）读取，而密钥不在备份里。"
         "请另行备份密钥，与数据库备份分开保管；丢了密钥，备份中的证件号码就无法恢复。"
     )
+
+
+# --- for the migrations that encrypt numbers once stored in plain ---------------------------
+
+MIGRATION_CHUNK = 2000
+
+
+def key_for_migration() -> FieldKey:
+    """The key in force, or :class:`FieldKeyMissing` saying how to provide one."""
+    try:
+        return current_key()
+    except FieldKeyMissing as error:
+        raise FieldKeyMissing(
+            f"数据库中已有证件号码，加密它们需要字段加密密钥：{error}。"
+            "请先设置 YIBAO_FIELD_KEY_FILE（或 YIBAO_FIELD_KEY），或运行 yibao keys new 生成"
+            "默认位置的密钥文件，妥善备份后再运行 yibao migrate。"
+        ) from None
+
+
+def encrypt_plain_column(model: Any, *, using: str) -> None:
+    """Fill ``id_cipher``, ``id_digest`` and ``id_last6_digest`` of every row of the
+    (historical) ``model`` from its plain ``id_number``; needs the key only if there are rows."""
+    rows = model.objects.using(using).order_by("pk")
+    if not rows.exists():
+        return
+    key = key_for_migration()
+    last = 0
+    while chunk := list(rows.filter(pk__gt=last).only("pk", "id_number")[:MIGRATION_CHUNK]):
+        for row in chunk:
+            for name, value in id_number_fields(row.id_number, key=key).items():
+                setattr(row, name, value)
+        model.objects.using(using).bulk_update(chunk, ["id_cipher", "id_digest", "id_last6_digest"])
+        last = chunk[-1].pk
+
+
+def decrypt_to_plain_column(model: Any, *, using: str) -> None:
+    """The way back: the plain ``id_number`` of every row from its ciphertext."""
+    rows = model.objects.using(using).order_by("pk")
+    if not rows.exists():
+        return
+    key = key_for_migration()
+    last = 0
+    while chunk := list(
+        rows.filter(pk__gt=last).only("pk", "id_cipher", "id_digest")[:MIGRATION_CHUNK]
+    ):
+        for row in chunk:
+            row.id_number = id_number_decrypt(row.id_cipher, row.id_digest, key=key)
+        model.objects.using(using).bulk_update(chunk, ["id_number"])
+        last = chunk[-1].pk

@@ -94,7 +94,41 @@ class Household(models.Model):
         return self.number or f"户#{self.pk}"
 
 
-class Person(models.Model):
+class IdNumberAtRest(models.Model):
+    """A row holding an ID number, stored encrypted (issue 9, yibao.registry.idcrypto): the
+    AES-GCM ciphertext and keyed blind indexes of the whole number and of its last six
+    characters, all three written by ``id_number_fields``; read and written through the
+    ``id_number`` property. ``yibao keys rotate`` re-encrypts every model built on this."""
+
+    id_cipher = models.BinaryField("证件号码密文")
+    id_digest = models.CharField("证件号码索引", max_length=32, db_index=True)
+    id_last6_digest = models.CharField("证件号码后六位索引", max_length=32)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def id_number(self) -> str:
+        """The full number, decrypted once per loaded row (IdNumberUnreadable if tampered)."""
+        cipher = self.id_cipher
+        if not cipher:
+            return ""
+        cached = self.__dict__.get("_id_number_plain")
+        if cached is not None and cached[0] is cipher:
+            return str(cached[1])
+        number = id_number_decrypt(cipher, self.id_digest)
+        self.__dict__["_id_number_plain"] = (cipher, number)
+        return number
+
+    @id_number.setter
+    def id_number(self, number: str) -> None:
+        fields = id_number_fields(number)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.__dict__["_id_number_plain"] = (fields["id_cipher"], normalise(number))
+
+
+class Person(IdNumberAtRest):
     """参保人. ``birth_date`` and ``sex`` are derived from an 18-character ID number."""
 
     class IdType(models.TextChoices):
@@ -114,10 +148,8 @@ class Person(models.Model):
     id_type = models.CharField(
         "证件类型", max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
-    # The ID number at rest (issue 9, yibao.registry.idcrypto): AES-GCM ciphertext and keyed
-    # blind indexes of the whole number (unique) and of its last six characters, all three
-    # written by id_number_fields; read and written through the ``id_number`` property.
-    id_cipher = models.BinaryField("证件号码密文")
+    # The ID number at rest (IdNumberAtRest): a number is registered once (unique blind
+    # index), and the desk searches by its last six characters.
     id_digest = models.CharField("证件号码索引", max_length=32, unique=True)
     id_last6_digest = models.CharField("证件号码后六位索引", max_length=32, db_index=True)
     name = models.CharField("姓名", max_length=64)
@@ -166,26 +198,6 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-    @property
-    def id_number(self) -> str:
-        """The full number, decrypted once per loaded row (IdNumberUnreadable if tampered)."""
-        cipher = self.id_cipher
-        if not cipher:
-            return ""
-        cached = self.__dict__.get("_id_number_plain")
-        if cached is not None and cached[0] is cipher:
-            return str(cached[1])
-        number = id_number_decrypt(cipher, self.id_digest)
-        self.__dict__["_id_number_plain"] = (cipher, number)
-        return number
-
-    @id_number.setter
-    def id_number(self, number: str) -> None:
-        fields = id_number_fields(number)
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.__dict__["_id_number_plain"] = (fields["id_cipher"], normalise(number))
 
     @property
     def masked_id_number(self) -> str:

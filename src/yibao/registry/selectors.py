@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from yibao.core.access import villages_in_scope
@@ -19,7 +20,7 @@ from .idcrypto import (
     last6_digest,
     normalise,
 )
-from .models import Person, Village
+from .models import IdNumberAtRest, Person, Village
 
 
 def person_list(
@@ -101,24 +102,30 @@ def persons_by_id_number(
     return found
 
 
+def id_number_models() -> list[type[IdNumberAtRest]]:
+    """Every model that stores ID numbers (encrypted): persons, the departments' lists."""
+    return [model for model in apps.get_models() if issubclass(model, IdNumberAtRest)]
+
+
 @dataclass(frozen=True, slots=True)
 class KeyCheck:
-    persons: int
-    unreadable: list[int]  # ids of persons whose stored number the key cannot open
+    rows: int
+    unreadable: list[tuple[str, int]]  # (table, id) of each row the key cannot open
 
 
 def field_key_check(*, key: FieldKey | None = None) -> KeyCheck:
     """Open every stored ID number with ``key`` (the key in force): a ciphertext changed in
-    the database, or written under another key, is named by its person's id. For the
+    the database, or written under another key, is named by its table and id. For the
     server's console, not scoped."""
     key = key or current_key()
-    unreadable: list[int] = []
+    unreadable: list[tuple[str, int]] = []
     count = 0
-    people = Person.objects.order_by("pk").values_list("pk", "id_cipher", "id_digest")
-    for pk, cipher, digest in people.iterator(chunk_size=2000):
-        count += 1
-        try:
-            id_number_decrypt(cipher, digest, key=key)
-        except IdNumberUnreadable:
-            unreadable.append(pk)
-    return KeyCheck(persons=count, unreadable=unreadable)
+    for model in id_number_models():
+        stored = model.objects.order_by("pk").values_list("pk", "id_cipher", "id_digest")
+        for pk, cipher, digest in stored.iterator(chunk_size=2000):
+            count += 1
+            try:
+                id_number_decrypt(cipher, digest, key=key)
+            except IdNumberUnreadable:
+                unreadable.append((model._meta.verbose_name, pk))
+    return KeyCheck(rows=count, unreadable=unreadable)

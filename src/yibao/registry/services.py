@@ -28,7 +28,7 @@ from .checks import person_fields_check
 from .idcrypto import FieldKey, current_key, id_digest, id_number_decrypt, id_number_fields
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
-from .selectors import whole_id_number
+from .selectors import id_number_models, whole_id_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,35 +589,39 @@ def field_key_rotate(
     old: FieldKey,
     new: FieldKey,
     progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Re-encrypt every stored ID number from key ``old`` to key ``new`` and recompute both
-    blind indexes, in one transaction (all or nothing); audited (``field_key.rotate``, with
-    where each key came from, never the keys). Returns the number of persons. A ciphertext
-    that ``old`` cannot open stops the rotation (:class:`IdNumberUnreadable`): nothing is
-    changed, and the row is named by ``yibao keys check``."""
-    total = Person.objects.count()
-    done = last = 0
-    while True:
-        chunk = list(
-            Person.objects.filter(pk__gt=last)
+) -> dict[str, int]:
+    """Re-encrypt every stored ID number (persons and the departments' list entries: every
+    :class:`IdNumberAtRest` model) from key ``old`` to key ``new`` and recompute both blind
+    indexes, in one transaction (all or nothing); audited (``field_key.rotate``: rows per
+    table and where each key came from, never the keys). Returns the rows per table. A
+    ciphertext that ``old`` cannot open stops the rotation (``IdNumberUnreadable``):
+    nothing is changed, and ``yibao keys check`` names the row."""
+    models = id_number_models()
+    total = sum(model.objects.count() for model in models)
+    rows: dict[str, int] = {}
+    done = 0
+    for model in models:
+        rows[model._meta.label_lower] = 0
+        last = 0
+        while chunk := list(
+            model.objects.filter(pk__gt=last)
             .order_by("pk")
             .only("pk", "id_cipher", "id_digest")[:ROTATE_CHUNK]
-        )
-        if not chunk:
-            break
-        for person in chunk:
-            number = id_number_decrypt(person.id_cipher, person.id_digest, key=old)
-            for name, value in id_number_fields(number, key=new).items():
-                setattr(person, name, value)
-        Person.objects.bulk_update(chunk, ["id_cipher", "id_digest", "id_last6_digest"])
-        done += len(chunk)
-        last = chunk[-1].pk
-        if progress is not None:
-            progress(done, total)
+        ):
+            for row in chunk:
+                number = id_number_decrypt(row.id_cipher, row.id_digest, key=old)
+                for name, value in id_number_fields(number, key=new).items():
+                    setattr(row, name, value)
+            model.objects.bulk_update(chunk, ["id_cipher", "id_digest", "id_last6_digest"])
+            rows[model._meta.label_lower] += len(chunk)
+            done += len(chunk)
+            last = chunk[-1].pk
+            if progress is not None:
+                progress(done, total)
     audit_event(
         actor=actor,
         action="field_key.rotate",
         object_type="registry.person",
-        details={"persons": done, "old_key": old.source, "new_key": new.source},
+        details={"rows": rows, "old_key": old.source, "new_key": new.source},
     )
-    return done
+    return rows

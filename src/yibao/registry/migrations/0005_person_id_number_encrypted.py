@@ -10,58 +10,18 @@ the plain column again (with the same key).
 
 from django.db import migrations, models
 
-CHUNK = 2000
-
-
-def _key():
-    from yibao.registry.idcrypto import FieldKeyMissing, current_key
-
-    try:
-        return current_key()
-    except FieldKeyMissing as error:
-        raise FieldKeyMissing(
-            f"数据库中已有参保人，加密其证件号码需要字段加密密钥：{error}。"
-            "请先设置 YIBAO_FIELD_KEY_FILE（或 YIBAO_FIELD_KEY），或运行 yibao keys new 生成"
-            "默认位置的密钥文件，妥善备份后再运行 yibao migrate。"
-        ) from None
-
 
 def encrypt_existing(apps, schema_editor):
-    from yibao.registry.idcrypto import id_number_fields
+    from yibao.registry.idcrypto import encrypt_plain_column
 
-    Person = apps.get_model("registry", "Person")
-    pending = Person.objects.using(schema_editor.connection.alias).order_by("pk")
-    if not pending.exists():
-        return
-    key = _key()
-    last = 0
-    while True:
-        chunk = list(pending.filter(pk__gt=last).only("pk", "id_number")[:CHUNK])
-        if not chunk:
-            return
-        for person in chunk:
-            for name, value in id_number_fields(person.id_number, key=key).items():
-                setattr(person, name, value)
-        Person.objects.using(schema_editor.connection.alias).bulk_update(
-            chunk, ["id_cipher", "id_digest", "id_last6_digest"]
-        )
-        last = chunk[-1].pk
+    encrypt_plain_column(apps.get_model("registry", "Person"), using=schema_editor.connection.alias)
 
 
 def decrypt_back(apps, schema_editor):
-    from yibao.registry.idcrypto import id_number_decrypt
+    from yibao.registry.idcrypto import decrypt_to_plain_column
 
-    Person = apps.get_model("registry", "Person")
-    people = Person.objects.using(schema_editor.connection.alias).order_by("pk")
-    if not people.exists():
-        return
-    key = _key()
-    changed = []
-    for person in people.only("pk", "id_cipher", "id_digest").iterator(chunk_size=CHUNK):
-        person.id_number = id_number_decrypt(person.id_cipher, person.id_digest, key=key)
-        changed.append(person)
-    Person.objects.using(schema_editor.connection.alias).bulk_update(
-        changed, ["id_number"], batch_size=CHUNK
+    decrypt_to_plain_column(
+        apps.get_model("registry", "Person"), using=schema_editor.connection.alias
     )
 
 
