@@ -114,6 +114,26 @@ def test_a_bulletin_is_previewed_issued_once_and_read_back(town, clerk, paid):
     assert [b["on"] for b in clerk.get(f"{API}/bulletins").json()] == ["2022-12-05"]
 
 
+def test_a_bulletin_downloads_as_a_pdf_and_the_schema_says_so(town, clerk, paid):
+    response = clerk.get(f"{API}/bulletins/pdf?on=2022-12-05")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    schema = clerk.get(f"{API}/openapi.json").json()
+    ok = schema["paths"][f"{API}/bulletins/pdf"]["get"]["responses"]["200"]
+    assert "application/pdf" in ok["content"]
+
+
+def test_the_bulletin_preview_states_the_floor_and_where_the_change_comes_from(town, clerk, paid):
+    preview = clerk.get(f"{API}/bulletins/preview?on=2022-12-05").json()
+    assert preview["floor"] is None  # 三江街发〔2022〕139号 sets no enrollment-rate floor
+    assert preview["previous_on"] == "2022-11-30" and preview["previous_source"] == "ledger"
+    clerk.post_json(f"{API}/bulletins", {"on": "2022-11-30"})
+    preview = clerk.get(f"{API}/bulletins/preview?on=2022-12-05").json()
+    assert preview["previous_source"] == "issued"
+    assert preview["rows"][0]["progress"]["below_floor"] is False
+
+
 def test_hardship_assessment_and_subsidy_accounts(town, clerk, binjiang, paid):
     hardship = clerk.get(f"{API}/progress/hardship").json()
     assert {(c["category"], c["people"], c["paid"]) for c in hardship["categories"]} == {

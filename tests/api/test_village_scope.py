@@ -78,6 +78,7 @@ UNSCOPED = {
     ("GET", f"{API}/bulletins"): "bulletins of the caller's township only",
     ("POST", f"{API}/bulletins"): "office only",
     ("GET", f"{API}/bulletins/preview"): "figures of the caller's villages only",
+    ("GET", f"{API}/bulletins/pdf"): "figures of the caller's villages only (as the preview)",
     ("GET", f"{API}/bulletins/{{bulletin_id}}"): "bulletins of the caller's township only",
     ("GET", f"{API}/progress/hardship"): "the caller's villages only",
     ("GET", f"{API}/assessment"): "the caller's villages only",

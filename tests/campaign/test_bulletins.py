@@ -200,3 +200,109 @@ def test_bulletin_and_subsidy_workbooks(town, settings, tmp_path):
     lines, totals = subsidy_accounts(actor=town.office, policy_id=SANJIANG)
     book = subsidy_workbook(lines, totals, title="资助", subtitle="测试")
     assert book.sheetnames == ["按部门和类别", "按村（社区）"]
+
+
+def pay_on(settings, office, village, day, *, recorded_on=None):
+    """One resident of ``village`` pays 350 on ``day``; recorded that day, or on
+    ``recorded_on`` by the office as a back-dated paper receipt."""
+    settings.YIBAO_TODAY = (recorded_on or day).isoformat()
+    return payment_record(
+        actor=office,
+        person=f.person(village),
+        policy_id=SANJIANG,
+        tier=1,
+        amount="350",
+        channel="cash",
+        paid_at=f.aware(day),
+        backdate_reason="停电期间的纸质票据" if recorded_on else "",
+    )
+
+
+def test_the_change_since_the_previous_bulletin_is_read_from_the_figures_it_published(
+    town, settings
+):
+    """三河街社区: two paid on 11-10 and the 11-10 bulletin issued that evening (paid 2);
+    on 11-12 the office back-dates a paper receipt to 11-10, and one more pays on 11-15.
+    The 11-20 bulletin shows 4 paid, +2 against the 2 the 11-10 bulletin published (the
+    ledger as of 11-10 now says 3, which would give +1)."""
+    for _ in range(2):
+        pay_on(settings, town.office, town.sanhe, D(2022, 11, 10))
+    bulletin_issue(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 10))
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 10), recorded_on=D(2022, 11, 12))
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 15))
+    settings.YIBAO_TODAY = "2022-11-20"
+    figures = bulletin_compute(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 20))
+    sanhe = next(r for r in figures.rows if r.progress.name == "三河街社区")
+    assert (figures.previous_on, figures.previous_source) == (D(2022, 11, 10), "issued")
+    assert (sanhe.progress.paid, sanhe.previous_paid, sanhe.change_paid) == (4, 2, 2)
+    assert any("11-10已发布通报" in note for note in figures.notes)
+
+
+def test_without_an_issued_bulletin_the_change_is_against_the_ledger_on_the_scheduled_day(
+    town, settings
+):
+    """Same payments, no bulletin issued on 11-10: the change is against the ledger at the
+    end of 11-10 (3 paid, the back-dated receipt included), +1."""
+    for _ in range(2):
+        pay_on(settings, town.office, town.sanhe, D(2022, 11, 10))
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 10), recorded_on=D(2022, 11, 12))
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 15))
+    settings.YIBAO_TODAY = "2022-11-20"
+    figures = bulletin_compute(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 20))
+    sanhe = next(r for r in figures.rows if r.progress.name == "三河街社区")
+    assert (figures.previous_on, figures.previous_source) == (D(2022, 11, 10), "ledger")
+    assert (sanhe.progress.paid, sanhe.previous_paid, sanhe.change_paid) == (4, 3, 1)
+
+
+def test_aikou_marks_the_villages_below_its_95_percent_enrollment_floor(aikou, settings, tmp_path):
+    """隘口府发〔2022〕50号 一: 参保率达95%以上. Annex 1 prints 坝芒村's should-enroll
+    population as 3226; with 3 of them paid every village is far below 95%, and so is the
+    township; Sanjiang's document sets no floor and marks nothing."""
+    settings.YIBAO_TODAY = "2022-11-20"
+    for _ in range(3):
+        payment_record(
+            actor=aikou.office,
+            person=f.person(aikou.villages["坝芒村"]),
+            policy_id=AIKOU,
+            tier=1,
+            amount="350",
+            channel="wechat",
+        )
+    figures = bulletin_compute(actor=aikou.office, policy_id=AIKOU, on=D(2022, 11, 20))
+    bamang = next(r for r in figures.rows if r.progress.name == "坝芒村")
+    assert figures.floor is not None
+    assert (figures.floor.percent, figures.floor.cite) == (Decimal("95"), "隘口府发〔2022〕50号 一")
+    assert (bamang.enrollment_base, bamang.progress.paid) == (3226, 3)
+    assert all(r.progress.below_floor for r in figures.rows)
+    assert figures.totals.below_floor
+    assert any("参保率达95%以上" in note for note in figures.notes)
+    sheet = openpyxl.load_workbook(
+        workbook_save(bulletin_workbook(figures), tmp_path / "通报.xlsx")
+    )["通报"]
+    marks = [row[-1].value or "" for row in sheet.iter_rows(min_row=4, max_row=3 + 11)]
+    assert all("低于95%" in mark for mark in marks)
+
+
+def test_sanjiang_sets_no_enrollment_floor_and_marks_no_village(town, settings):
+    settings.YIBAO_TODAY = "2022-11-20"
+    figures = bulletin_compute(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 20))
+    assert figures.floor is None
+    assert not any(r.progress.below_floor for r in figures.rows)
+
+
+def test_the_bulletin_command_writes_a_pdf_beside_the_workbook(town, settings, tmp_path, capsys):
+    from yibao.cli import main
+
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 10))
+    settings.YIBAO_TODAY = "2022-11-10"
+    code = main(
+        ["bulletin", "--user", "office", "--date", "2022-11-10", "--pdf", "--out-dir",
+         str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        f"{town.sanhe.township.name}征缴进度通报2022-11-10.{ext}" for ext in ("pdf", "xlsx")
+    ]
+    assert (tmp_path / names[0]).read_bytes().startswith(b"%PDF-")
+    assert "已写入" in capsys.readouterr().out

@@ -275,3 +275,25 @@ def test_the_progress_command_as_json_shows_a_collector_their_village(campaign, 
 def test_the_progress_command_refuses_an_unknown_user(campaign, capsys):
     assert main(["progress", "--user", "nobody"]) == 2
     assert "找不到用户" in capsys.readouterr().err
+
+
+def test_a_payment_reversed_and_made_again_counts_once_on_each_day(town, settings):
+    """大山村: 王五 (低保对象) pays 35 on 11-15; it is reversed on 12-03 and he pays 35
+    again on 12-04. Paid at the end of 12-01: 1; of 12-03: 0; of 12-04 and now: 1; the
+    daily line rises on 11-15, falls on 12-03 and rises again on 12-04."""
+    wang = f.person(town.dashan, name="王五")
+    f.tag(wang, "低保对象")
+    first = pay(settings, D(2022, 11, 15), town.office, wang, "35", "cash")
+    on_day(settings, D(2022, 12, 3))
+    payment_reverse(actor=town.office, payment=first, reason="收错档次，退回重收")
+    pay(settings, D(2022, 12, 4), town.office, wang, "35", "wechat")
+    office = town.office
+    for on, paid in ((D(2022, 12, 1), 1), (D(2022, 12, 3), 0), (D(2022, 12, 4), 1), (None, 1)):
+        dashan = by_name(village_progress(actor=office, policy_id=f.POLICY, on=on))["大山村"]
+        assert (dashan.paid, dashan.hardship, dashan.hardship_paid) == (paid, 1, paid), on
+    days = daily_progress(actor=office, benefit_year=2023)
+    assert [(d.day, d.paid, d.cumulative_paid) for d in days] == [
+        (D(2022, 11, 15), 1, 1),
+        (D(2022, 12, 3), -1, 0),
+        (D(2022, 12, 4), 1, 1),
+    ]

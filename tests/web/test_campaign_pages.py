@@ -4,6 +4,8 @@ and subsidy accounts, through the test client as the township office and others.
 from __future__ import annotations
 
 import io
+import re
+import zlib
 
 import openpyxl
 import pytest
@@ -15,11 +17,21 @@ from yibao.collection.services import payment_record
 
 PAGES = [
     "/office/bulletins/",
+    "/office/bulletins/bulletin.pdf",
     "/office/targets/",
     "/office/reductions/",
     "/office/assessment/",
     "/office/subsidy/",
 ]
+
+
+def pdf_streams(data: bytes):
+    """The PDF's compressed streams, inflated (its objects live in object streams)."""
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            yield zlib.decompress(match.group(1))
+        except zlib.error:
+            continue
 
 
 @pytest.fixture
@@ -58,6 +70,19 @@ def test_the_bulletin_exports_to_xlsx(office, paid):
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["通报", "困难群体", "困难群体未参保名单"]
+
+
+def test_the_bulletin_downloads_as_a_pdf_with_the_chinese_font_embedded(office, paid):
+    response = office.get("/office/bulletins/bulletin.pdf?on=2022-12-05")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    data = response.content
+    assert data.startswith(b"%PDF-")
+    # The subset of Noto Sans CJK SC (Debian's fonts-noto-cjk) travels inside the file.
+    objects = b"".join(pdf_streams(data))
+    assert re.search(rb"/FontName /[A-Z]{6}\+Noto-Sans-CJK-SC", objects)
+    assert b"/FontFile" in objects
 
 
 def test_an_auditor_reads_bulletins_but_cannot_issue_one(auditor, paid):

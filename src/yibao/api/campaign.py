@@ -11,12 +11,13 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from yibao.campaign import selectors, services
+from yibao.campaign import exports, selectors, services
 from yibao.core.access import access_person, not_found
 
 from .progress import Percent, VillageProgressOut, policy_for
@@ -152,12 +153,23 @@ class MissingPersonOut(Schema):
     categories: list[str]
 
 
+class FloorOut(Schema):
+    percent: Percent
+    of: str = Field(description="should_enroll（对应参保人数）或 target（对目标任务数）")
+    per: str = Field(description="township（全街道/镇）或 village（每个村）")
+    text: str
+    cite: str
+
+
 class BulletinFiguresOut(Schema):
     policy_id: str
     policy_name: str
     benefit_year: int
     on: dt.date
     previous_on: dt.date | None
+    previous_source: str | None = Field(
+        description="较上期的来源：issued（上期已发布通报所载数字）或 ledger（上期未发布，按台账）"
+    )
     scheduled: bool
     rows: list[BulletinRowOut]
     totals: dict[str, Any]
@@ -166,6 +178,7 @@ class BulletinFiguresOut(Schema):
     hardship: list[HardshipCategoryOut]
     missing: list[MissingPersonOut]
     notes: list[str]
+    floor: FloorOut | None = Field(description="政策规定的参保率下限（如有）")
 
 
 class BulletinOut(Schema):
@@ -299,6 +312,31 @@ def bulletin_preview(request: HttpRequest, on: dt.date, policy: PolicyQuery = No
     actor = request.auth
     figures = selectors.bulletin_compute(actor=actor, policy_id=policy_for(actor, policy), on=on)
     return _stored(figures)
+
+
+@router.get(
+    "/bulletins/pdf",
+    summary="某日的通报（PDF，A4横向，中文字体内嵌）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "通报PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def bulletin_pdf(request: HttpRequest, on: dt.date, policy: PolicyQuery = None) -> HttpResponse:
+    actor = request.auth
+    policy_id = policy_for(actor, policy)
+    figures = selectors.bulletin_compute(actor=actor, policy_id=policy_id, on=on)
+    township = services.policy_township(policy_id).name
+    response = HttpResponse(
+        exports.bulletin_pdf(figures, township=township), content_type="application/pdf"
+    )
+    filename = quote(f"{township}征缴进度通报{on}.pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
 
 
 @router.get("/bulletins", response=list[BulletinOut], summary="已发布的通报")

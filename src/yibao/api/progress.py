@@ -43,6 +43,11 @@ class VillageProgressOut(Schema):
     target_published: int = Field(description="任务表所列目标任务数（target 为其减去核减）")
     reductions: int = Field(description="已核减人数")
     should_enroll_published: int | None = Field(description="任务表所列应参保人数（如有）")
+    enrollment_base: int = Field(
+        description="参保率的分母：任务表所列应参保人数，否则台账应参保人数"
+    )
+    enrollment_rate: Percent = Field(description="参保率（%）= 已缴费 ÷ enrollment_base")
+    below_floor: bool = Field(description="低于政策规定的参保率下限（如参保率达95%以上）")
 
 
 class ProgressTotalsOut(Schema):
@@ -59,6 +64,9 @@ class ProgressTotalsOut(Schema):
     hardship_rate: Percent
     target_published: int
     reductions: int
+    enrollment_base: int
+    enrollment_rate: Percent
+    below_floor: bool = Field(description="全街道（镇）低于政策规定的参保率下限")
 
 
 class ProgressOut(Schema):
@@ -130,7 +138,9 @@ def progress(
         "benefit_year": engine.benefit_year,
         "on": on,
         "villages": [asdict(r) for r in rows],
-        "totals": asdict(selectors.progress_totals(rows)),
+        "totals": asdict(
+            selectors.progress_totals(rows, floor=selectors.enrollment_floor(policy_id))
+        ),
     }
 
 

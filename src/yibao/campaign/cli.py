@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from yibao.manage_cli import setup_django
@@ -153,7 +154,7 @@ def _bulletin(args: argparse.Namespace) -> int:
     from yibao.core.errors import ApplicationError
     from yibao.transfer.cli import _print_json
 
-    from .exports import bulletin_workbook, workbook_save
+    from .exports import bulletin_pdf, bulletin_workbook, workbook_save
     from .models import Bulletin
     from .selectors import BulletinFigures, bulletin_compute
     from .services import bulletin_issue, bulletins_due
@@ -176,17 +177,21 @@ def _bulletin(args: argparse.Namespace) -> int:
         figures: BulletinFigures = bulletin_compute(
             actor=actor, policy_id=policy_id, on=bulletin.on
         )
+        name = f"{bulletin.township.name}征缴进度通报{bulletin.on}"
         if args.out_dir:
             path = workbook_save(
                 bulletin_workbook(figures, township=bulletin.township.name),
-                os.path.join(
-                    args.out_dir, f"{bulletin.township.name}征缴进度通报{bulletin.on}.xlsx"
-                ),
+                os.path.join(args.out_dir, f"{name}.xlsx"),
             )
             print(f"已写入 {path}")
+        if args.pdf:
+            pdf = Path(args.out_dir or ".") / f"{name}.pdf"
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+            pdf.write_bytes(bulletin_pdf(figures, township=bulletin.township.name))
+            print(f"已写入 {pdf}")
         if args.json:
             _print_json(Bulletin.objects.get(pk=bulletin.pk).figures)
-        elif not args.out_dir:
+        elif not args.out_dir and not args.pdf:
             _print_bulletin(figures)
     return 0
 
@@ -389,6 +394,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--date", type=_date, default=None, help="通报截至日（YYYY-MM-DD）")
     p.add_argument("--due", action="store_true", help="发布按政策日程到期而未发布的通报")
     p.add_argument("--out-dir", default=None, help="另写 .xlsx 到此目录")
+    p.add_argument(
+        "--pdf", action="store_true", help="另写 PDF（A4横向）到 --out-dir（缺省为当前目录）"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--user", **user)
     p.add_argument("--policy", **policy)

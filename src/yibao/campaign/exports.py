@@ -103,6 +103,8 @@ def bulletin_workbook(figures: BulletinFigures, *, township: str = "") -> Workbo
     for row in sorted(figures.rows, key=lambda r: r.progress.rank):
         p = row.progress
         marks = [m for m, on in (("后三名", p.bottom_three), ("约谈", row.interview)) if on]
+        if figures.floor is not None and p.below_floor:
+            marks.append(f"低于{figures.floor.percent:.0f}%")
         score = row.assessment.score
         rows.append(
             [
@@ -142,13 +144,13 @@ def bulletin_workbook(figures: BulletinFigures, *, township: str = "") -> Workbo
         "",
         figures.totals_paid_last_7_days,
         "",
-        t.should_enroll,
-        "",
+        t.enrollment_base,
+        _ratio(t.enrollment_rate),
         t.hardship,
         t.hardship_paid,
         _ratio(t.hardship_rate),
         "不计分" if score is None else str(score),
-        "",
+        f"低于{figures.floor.percent:.0f}%" if figures.floor and t.below_floor else "",
     ]
     _sheet(
         sheet,
@@ -241,3 +243,27 @@ def workbook_save(workbook: Workbook, path: str | Path) -> Path:
     path = Path(path)
     _save_atomically(workbook, path)
     return path
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint's URL fetcher: the bulletin needs nothing from outside (offline rule)."""
+    raise ValueError(f"通报PDF不读取外部资源：{url}")
+
+
+def bulletin_pdf(figures: BulletinFigures, *, township: str = "") -> bytes:
+    """The bulletin as an A4 landscape PDF: the printable page's figures (the same template
+    body), set in Noto Sans CJK SC from Debian's fonts-noto-cjk through WeasyPrint, with the
+    fonts embedded; nothing is fetched."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "campaign/bulletin_pdf.html",
+        {
+            "figures": figures,
+            "rows": sorted(figures.rows, key=lambda r: r.progress.rank),
+            "township": township,
+        },
+    )
+    data: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    return data

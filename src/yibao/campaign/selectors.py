@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -22,11 +21,12 @@ from yibao.collection.models import Enrollment
 from yibao.collection.selectors import (
     HUNDRED,
     ZERO,
-    HardshipPerson,
+    Hardship,
     ProgressTotals,
     VillageProgress,
     end_of_day,
-    hardship_people,
+    enrollment_floor,
+    hardship_summary,
     last_payment_day,
     live_payments,
     live_reductions,
@@ -40,8 +40,7 @@ from yibao.core.access import not_found, villages_in_scope
 from yibao.core.masking import mask_id_number
 from yibao.policy import PolicyError, get_policy
 from yibao.policy.reporting import bulletin_dates, previous_bulletin_date
-from yibao.registry.idcrypto import id_number_decrypt
-from yibao.registry.models import IdentityTag, Person
+from yibao.registry.models import IdentityTag
 
 from .models import Bulletin, TargetReduction, TargetTable
 
@@ -176,9 +175,10 @@ class MissingPerson:
     categories: tuple[str, ...]
 
 
-def _hardship(*, actor: Any, policy_id: str, on: dt.date | None) -> list[HardshipPerson]:
+def _hardship(*, actor: Any, policy_id: str, on: dt.date | None) -> Hardship:
     ids = list(policy_villages(actor=actor, policy_id=policy_id).values_list("pk", flat=True))
-    return hardship_people(village_ids=ids, benefit_year=get_policy(policy_id).benefit_year, on=on)
+    year = get_policy(policy_id).benefit_year
+    return hardship_summary(village_ids=ids, benefit_year=year, on=on)
 
 
 def hardship_by_category(
@@ -186,20 +186,15 @@ def hardship_by_category(
     actor: Any,
     policy_id: str,
     on: dt.date | None = None,
-    people: Sequence[HardshipPerson] | None = None,
+    hardship: Hardship | None = None,
 ) -> list[HardshipCategory]:
     """Per identity category: people with a valid tag who should enroll, and how many paid.
     A person with two categories counts in each."""
-    if people is None:
-        people = _hardship(actor=actor, policy_id=policy_id, on=on)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for person in people:
-        for category in person.categories:
-            counts[category][0] += 1
-            counts[category][1] += person.paid
+    if hardship is None:
+        hardship = _hardship(actor=actor, policy_id=policy_id, on=on)
     return [
         HardshipCategory(category=c, people=n, paid=p, rate=percent(p, n))
-        for c, (n, p) in sorted(counts.items())
+        for c, (n, p) in sorted(hardship.categories.items())
     ]
 
 
@@ -208,37 +203,25 @@ def hardship_missing(
     actor: Any,
     policy_id: str,
     on: dt.date | None = None,
-    people: Sequence[HardshipPerson] | None = None,
+    hardship: Hardship | None = None,
 ) -> list[MissingPerson]:
     """The hardship people who have not paid (as of the end of ``on``), by village."""
-    if people is None:
-        people = _hardship(actor=actor, policy_id=policy_id, on=on)
-    unpaid = {p.person_id: p for p in people if not p.paid}
-    found = []
-    ids = sorted(unpaid)
-    for start in range(0, len(ids), 5000):
-        found += list(
-            Person.objects.filter(pk__in=ids[start : start + 5000]).values_list(
-                "pk",
-                "name",
-                "id_cipher",
-                "id_digest",
-                "phone",
-                "hukou_village__name",
-                "hukou_village__seq",
-            )
-        )
-    found.sort(key=lambda r: (r[6] or 0, r[0]))
+    if hardship is None:
+        hardship = _hardship(actor=actor, policy_id=policy_id, on=on)
+    villages = {
+        v.pk: (v.seq or 0, v.name) for v in policy_villages(actor=actor, policy_id=policy_id)
+    }
+    unpaid = sorted(hardship.unpaid, key=lambda p: (villages[p.village_id][0], p.person_id))
     return [
         MissingPerson(
-            person_id=pk,
-            name=name,
-            masked_id_number=mask_id_number(id_number_decrypt(cipher, digest)),
-            village=village,
-            phone=phone,
-            categories=unpaid[pk].categories,
+            person_id=p.person_id,
+            name=p.name,
+            masked_id_number=mask_id_number(p.id_number),
+            village=villages[p.village_id][1],
+            phone=p.phone,
+            categories=p.categories,
         )
-        for pk, name, cipher, digest, phone, village, _ in found
+        for p in unpaid
     ]
 
 
@@ -262,12 +245,26 @@ class BulletinRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Floor:
+    """The policy's enrollment floor as the bulletin states it."""
+
+    percent: Decimal
+    of: str  # should_enroll / target
+    per: str  # township / village
+    text: str
+    cite: str
+
+
+@dataclass(frozen=True, slots=True)
 class BulletinFigures:
     policy_id: str
     policy_name: str
     benefit_year: int
     on: dt.date
     previous_on: dt.date | None
+    # Where the change since the previous bulletin comes from: "issued" (the figures that
+    # bulletin published), "ledger" (none was issued: the ledger as of that day's end).
+    previous_source: str | None
     scheduled: bool  # ``on`` is a date of the policy's reporting schedule
     rows: list[BulletinRow]
     totals: ProgressTotals
@@ -276,6 +273,7 @@ class BulletinFigures:
     hardship: list[HardshipCategory]
     missing: list[MissingPerson]
     notes: list[str] = field(default_factory=list)
+    floor: Floor | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = _jsonable(asdict(self))
@@ -297,22 +295,59 @@ def _projection(
     return projected, f"按近{PACE_DAYS}日进度（{pace}人）预计"
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A village's figures in an earlier bulletin."""
+
+    paid: int
+    completion: Decimal
+    rank: int
+    bottom_three: bool
+
+
+def previous_issued(*, actor: Any, policy_id: str, on: dt.date) -> Bulletin | None:
+    """The last bulletin issued for the policy in ``actor``'s scope for a day before ``on``."""
+    return bulletin_list(actor=actor, policy_id=policy_id).filter(on__lt=on).first()
+
+
+def issued_standings(bulletin: Bulletin) -> dict[int, Standing]:
+    """Each village's paid, completion, rank and bottom-three mark as ``bulletin`` published
+    them (its stored figures, :meth:`BulletinFigures.to_dict`)."""
+    standings = {}
+    for row in bulletin.figures.get("rows", []):
+        progress = row["progress"]
+        standings[progress["village_id"]] = Standing(
+            paid=progress["paid"],
+            completion=Decimal(progress["completion"]),
+            rank=progress["rank"],
+            bottom_three=progress["bottom_three"],
+        )
+    return standings
+
+
 def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigures:
-    """The bulletin for day ``on``: every figure as of the end of that day, within scope."""
+    """The bulletin for day ``on``: every figure as of the end of that day, within scope.
+
+    The change since the previous bulletin compares with the figures the last bulletin
+    issued before ``on`` published (as printed and read by the villages); when none has
+    been issued, with the ledger at the end of the schedule's previous date."""
     engine = get_policy(policy_id)
     schedule = bulletin_dates(engine.data)
-    previous_on = previous_bulletin_date(engine.data, on)
+    issued = previous_issued(actor=actor, policy_id=policy_id, on=on)
+    previous_on = issued.on if issued else previous_bulletin_date(engine.data, on)
     week_before = on - dt.timedelta(days=PACE_DAYS)
-    people: list[HardshipPerson] = []
+    found: list[Hardship] = []
+    earlier = [week_before] + ([previous_on] if previous_on and not issued else [])
     rows, history = progress_with_history(
-        actor=actor,
-        policy_id=policy_id,
-        on=on,
-        earlier=[week_before] + ([previous_on] if previous_on else []),
-        hardship_found=people,
+        actor=actor, policy_id=policy_id, on=on, earlier=earlier, hardship_found=found
     )
     week_ago = {r.village_id: r for r in history[week_before]}
-    previous = {r.village_id: r for r in history[previous_on]} if previous_on else {}
+    previous: dict[int, Any] = {}
+    previous_source = None
+    if issued is not None:
+        previous, previous_source = issued_standings(issued), "issued"
+    elif previous_on is not None:
+        previous, previous_source = {r.village_id: r for r in history[previous_on]}, "ledger"
     reporting = engine.data.reporting
     interviews = bool(reporting and reporting.bottom_cite)
     result = []
@@ -322,12 +357,11 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
             on=on, target=r.target, paid=r.paid, pace=pace, last_day=last_payment_day(engine)
         )
         before = previous.get(r.village_id)
-        base = r.should_enroll_published or r.should_enroll
         result.append(
             BulletinRow(
                 progress=r,
-                enrollment_base=base,
-                enrollment_rate=percent(r.paid, base),
+                enrollment_base=r.enrollment_base,
+                enrollment_rate=r.enrollment_rate,
                 paid_last_7_days=pace,
                 projected_on=projected_on,
                 projection=projection,
@@ -345,7 +379,8 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
                 ),
             )
         )
-    totals = progress_totals(rows)
+    floor = enrollment_floor(policy_id)
+    totals = progress_totals(rows, floor=floor)
     notes = [
         "完成率 = 已缴费人数 ÷ 目标任务数（任务表所列减去核减）；已缴费含零申报，不含已冲正",
         "应参保 = 健在、本年度未参加职工医保或外地居民医保的户籍人口；困难群体 = 其中持有效身份标识的人",
@@ -353,12 +388,24 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
     ]
     if interviews and reporting:
         notes.append(f"连续两期居后三名的村（社区）标注“约谈”（{reporting.bottom_cite}）")
+    if previous_source == "issued":
+        notes.append(f"较上期：与{previous_on}已发布通报所载数字比较")
+    elif previous_source == "ledger":
+        notes.append(f"较上期：{previous_on}的通报未发布，按台账截至当日的数字比较")
+    if floor is not None:
+        whole = "全街道（镇）的目标，各村（社区）低于的同样标出" if floor.per == "township" else ""
+        rate = "完成率" if floor.of == "target" else "参保率"
+        notes.append(
+            f"“{floor.text}”（{floor.cite}）：{rate}低于{floor.percent}%的标“低于{floor.percent}%”"
+            + (f"；{whole}" if whole else "")
+        )
     return BulletinFigures(
         policy_id=policy_id,
         policy_name=engine.name,
         benefit_year=engine.benefit_year,
         on=on,
         previous_on=previous_on,
+        previous_source=previous_source,
         scheduled=on in schedule,
         rows=result,
         totals=totals,
@@ -370,9 +417,10 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
             hardship=totals.hardship,
             hardship_paid=totals.hardship_paid,
         ),
-        hardship=hardship_by_category(actor=actor, policy_id=policy_id, people=people),
-        missing=hardship_missing(actor=actor, policy_id=policy_id, people=people),
+        hardship=hardship_by_category(actor=actor, policy_id=policy_id, hardship=found[0]),
+        missing=hardship_missing(actor=actor, policy_id=policy_id, hardship=found[0]),
         notes=notes,
+        floor=Floor(floor.percent, floor.of, floor.per, floor.text, floor.cite) if floor else None,
     )
 
 

@@ -120,7 +120,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
                 "benefit_year": year,
                 "on": args.date,
                 "villages": [asdict(r) for r in rows],
-                "totals": asdict(selectors.progress_totals(rows)),
+                "totals": asdict(
+                    selectors.progress_totals(rows, floor=selectors.enrollment_floor(policy_id))
+                ),
                 "channels_on_day": [asdict(c) for c in today],
                 "channels_week": [asdict(c) for c in week],
                 "cash": [asdict(c) for c in cash],

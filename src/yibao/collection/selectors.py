@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models import (
+    BinaryField,
+    Case,
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from yibao.campaign.models import TargetReduction, TargetRow, TargetTable
 from yibao.core import clock
 from yibao.core.access import require_collector, require_village, villages_in_scope
 from yibao.policy import get_policy, list_policies
-from yibao.registry.idcrypto import last6_digest
+from yibao.policy.model import EnrollmentFloor
+from yibao.policy.reporting import below_floor
+from yibao.registry.idcrypto import id_number_decrypt, last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
 from .models import Collector, Enrollment, Payment, Remittance
@@ -272,6 +289,24 @@ def end_of_day(on: dt.date | None) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
 
 
+class LocalDate(TruncDate):
+    """The local (Asia/Shanghai) date of a timestamp, computed in the database.
+
+    On SQLite Django's ``TruncDate`` calls back into Python for every row (a third of a second
+    for the demo township's payments); a fixed offset in SQL's own ``date()`` is exact for a
+    zone without daylight saving time (China has had none since 1991), so it is used there
+    when the zone's offset is the same in January and July."""
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        zone = self.tzinfo or timezone.get_current_timezone()
+        winter = dt.datetime(2000, 1, 15, tzinfo=zone).utcoffset()
+        summer = dt.datetime(2000, 7, 15, tzinfo=zone).utcoffset()
+        if winter is None or winter != summer:
+            return super().as_sql(compiler, connection, **extra)
+        lhs, params = compiler.compile(self.lhs)
+        return f"date({lhs}, %s)", (*params, f"{int(winter.total_seconds())} seconds")
+
+
 def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
     bounds = Q()
     if since is not None:
@@ -389,6 +424,11 @@ class VillageProgress:
     target_published: int  # the target table's figure; ``target`` is it less the reductions
     reductions: int  # target reductions (核减) in force
     should_enroll_published: int | None  # the target table's should-enroll figure, if printed
+    enrollment_base: int  # should_enroll_published, else the ledger's should_enroll
+    enrollment_rate: Decimal  # paid / enrollment_base (参保率)
+    # Short of the policy's enrollment floor (参保率达95%以上), on the rate the floor names
+    # (enrollment_rate, or completion for a floor against the target); False without one.
+    below_floor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +448,9 @@ class ProgressTotals:
     hardship_rate: Decimal
     target_published: int
     reductions: int
+    enrollment_base: int = 0
+    enrollment_rate: Decimal = ZERO
+    below_floor: bool = False  # the whole short of a floor set for the township as a whole
 
 
 def _count_by(queryset: QuerySet[Any], field: str) -> dict[int, int]:
@@ -454,16 +497,17 @@ def progress_with_history(
     policy_id: str,
     on: dt.date | None = None,
     earlier: Sequence[dt.date] = (),
-    hardship_found: list[HardshipPerson] | None = None,
+    hardship_found: list[Hardship] | None = None,
 ) -> tuple[list[VillageProgress], dict[dt.date, list[VillageStanding]]]:
     """:func:`village_progress` at ``on``, and each village's standing at the end of each
     of the ``earlier`` days (for a bulletin's change and pace), from the same pass; the
-    hardship people found are appended to ``hardship_found`` when given."""
+    :class:`Hardship` found is appended to ``hardship_found`` when given."""
     engine = get_policy(policy_id)
     year = engine.benefit_year
     named = (engine.data.reporting.bottom_named if engine.data.reporting else None) or BOTTOM_NAMED
     villages = list(policy_villages(actor=actor, policy_id=policy_id))
     ids = [v.pk for v in villages]
+    floor = engine.data.enrollment_floor
     targets = village_targets(policy_id=policy_id, villages=villages)
     days: list[dt.date | None] = [on, *earlier]
     reductions = [
@@ -476,15 +520,13 @@ def progress_with_history(
     registered = _count_by(
         should_enroll(benefit_year=year, on=on).filter(hukou_village__in=ids), "hukou_village"
     )
-    hardship: dict[int, int] = {}
-    hardship_paid: dict[int, int] = {}
-    people = hardship_people(village_ids=ids, benefit_year=year, on=on)
+    found = reversals(benefit_year=year, village_ids=ids) if any(days) else []
+    summary = hardship_summary(village_ids=ids, benefit_year=year, on=on, found=found)
     if hardship_found is not None:
-        hardship_found.extend(people)
-    for person in people:
-        hardship[person.village_id] = hardship.get(person.village_id, 0) + 1
-        hardship_paid[person.village_id] = hardship_paid.get(person.village_id, 0) + person.paid
-    enrolled, paid = ledger_counts(village_ids=ids, benefit_year=year, on=on, days=days)
+        hardship_found.append(summary)
+    enrolled, paid = ledger_counts(
+        village_ids=ids, benefit_year=year, on=on, days=days, found=found
+    )
 
     rows = []
     for village in villages:
@@ -492,8 +534,8 @@ def progress_with_history(
         n_reduced = reductions[0].get(village.pk, 0)
         target = max(published.target - n_reduced, 0)
         n_paid = paid[0].get(village.pk, 0)
-        n_hardship = hardship.get(village.pk, 0)
-        n_hardship_paid = hardship_paid.get(village.pk, 0)
+        n_hardship, n_hardship_paid = summary.villages.get(village.pk, (0, 0))
+        base = published.should_enroll or registered.get(village.pk, 0)
         rows.append(
             dict(
                 seq=village.seq or 0,
@@ -516,6 +558,10 @@ def progress_with_history(
                 target_published=published.target,
                 reductions=n_reduced,
                 should_enroll_published=published.should_enroll,
+                enrollment_base=base,
+                enrollment_rate=percent(n_paid, base),
+                below_floor=floor is not None
+                and floor_short(floor, paid=n_paid, target=target, should_enroll=base),
             )
         )
     ranks, bottom = _ranked(rows, named)
@@ -553,121 +599,255 @@ def progress_with_history(
     return progress, history
 
 
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """A reversed payment of an enrollment: when it was made and when it was reversed."""
+
+    enrollment_id: int
+    person_id: int
+    village_id: int
+    paid_at: dt.datetime
+    reversed_at: dt.datetime
+    # The time of the enrollment's live payment of today (None: unpaid now).
+    paid_again_at: dt.datetime | None
+
+
+def reversals(*, benefit_year: int, village_ids: Sequence[int]) -> list[Reversal]:
+    """Every reversed payment of ``benefit_year`` in ``village_ids``. Reversals are rare: read
+    through the index on ``reverses_id``, then the reversed payments by primary key."""
+    rows = list(
+        Payment.objects.filter(
+            reverses__isnull=False,
+            enrollment__benefit_year=benefit_year,
+            enrollment__village__in=village_ids,
+        )
+        .order_by("pk")
+        .values_list(
+            "enrollment_id",
+            "enrollment__person_id",
+            "enrollment__village_id",
+            "reverses_id",
+            "paid_at",
+            "enrollment__paid_at",
+        )
+    )
+    made: dict[int, dt.datetime] = {}
+    ids = sorted({row[3] for row in rows})
+    for start in range(0, len(ids), PERSON_CHUNK):
+        made.update(
+            Payment.objects.filter(pk__in=ids[start : start + PERSON_CHUNK]).values_list(
+                "pk", "paid_at"
+            )
+        )
+    return [
+        Reversal(enrollment, person, village, made[original], reversed_at, paid_again)
+        for enrollment, person, village, original, reversed_at, paid_again in rows
+    ]
+
+
+def paid_then(
+    *, status: str, paid_at: dt.datetime | None, until: dt.datetime | None, live_reversed: bool
+) -> bool:
+    """Whether an enrollment was paid (had a live payment, :func:`live_q`) at ``until``.
+
+    The payment services keep an enrollment's ``status`` and ``paid_at`` as the mirror of its
+    live payment, in the same transaction as the payment or reversal (``_write_payments``,
+    ``payment_reverse``). So it was paid at ``until`` when its live payment of today was made
+    before ``until``, or when a payment made before ``until`` was reversed only after it
+    (``live_reversed``, from :func:`reversed_live_at`). ``until`` None: now."""
+    paid_now = status == Enrollment.Status.PAID
+    if until is None:
+        return paid_now
+    return (paid_now and paid_at is not None and paid_at < until) or live_reversed
+
+
+def reversed_live_at(found: Sequence[Reversal], until: dt.datetime | None) -> dict[int, int]:
+    """The enrollments (id -> village) whose payment was live at ``until`` and has been
+    reversed since (made before ``until``, reversed at or after it), leaving out those that
+    the enrollment's own ``paid_at`` already shows as paid then."""
+    if until is None:
+        return {}
+    return {
+        r.enrollment_id: r.village_id
+        for r in found
+        if r.paid_at < until <= r.reversed_at
+        and not (r.paid_again_at is not None and r.paid_again_at < until)
+    }
+
+
 def ledger_counts(
     *,
     village_ids: Sequence[int],
     benefit_year: int,
     on: dt.date | None,
     days: Sequence[dt.date | None],
+    found: Sequence[Reversal] | None = None,
 ) -> tuple[dict[int, int], list[dict[int, int]]]:
     """Enrolled per village at the end of ``on``, and paid per village at the end of each of
-    ``days``.
+    ``days``, in one pass over the enrollments.
 
     Enrolled by the end of a day: written before it, quoted on or before it (the campaign
     date, which differs from the time of the write in a demo), or paid before it (the
     enrollment's ``paid_at`` is its live payment's time).
 
-    Paid is the count of live payments (:func:`live_q`), computed as payments made before
-    the day's end less those of them reversed before it: the same set, without joining
-    every payment to its (rare) reversal, so that one pass over the payments serves every
-    day asked for."""
+    Paid at the end of a day is :func:`paid_then`: the enrollments whose live payment of
+    today was made before the day's end, plus those whose payment then live was reversed
+    later (the few :func:`reversals`, ``found`` when the caller has read them)."""
     until = end_of_day(on)
     enrollments = Enrollment.objects.filter(benefit_year=benefit_year, village__in=village_ids)
-    if until is not None:
-        enrollments = enrollments.filter(
-            Q(created_at__lt=until) | Q(quoted_on__lte=on) | Q(paid_at__lt=until)
-        )
-    enrolled = _count_by(enrollments, "village")
     cutoffs = [end_of_day(day) for day in days]
-
-    def before(cutoff: dt.datetime | None, field: str = "paid_at") -> Q:
-        return Q() if cutoff is None else Q(**{f"{field}__lt": cutoff})
-
-    in_scope = {"enrollment__benefit_year": benefit_year, "enrollment__village__in": village_ids}
-    made = (
-        Payment.objects.filter(reverses__isnull=True, **in_scope)
-        .values("enrollment__village")
-        .annotate(**{f"n{i}": Count("pk", filter=before(c)) for i, c in enumerate(cutoffs)})
-    )
-    undone = (
-        Payment.objects.filter(reverses__isnull=False, **in_scope)
-        .values("enrollment__village")
-        .annotate(
-            **{
-                f"n{i}": Count("pk", filter=before(c) & before(c, "reverses__paid_at"))
-                for i, c in enumerate(cutoffs)
-            }
+    paid_now = Q(status=Enrollment.Status.PAID)
+    counts = {
+        f"n{i}": Count("pk", filter=paid_now if c is None else paid_now & Q(paid_at__lt=c))
+        for i, c in enumerate(cutoffs)
+    }
+    if until is not None:
+        counts["enrolled"] = Count(
+            "pk", filter=Q(created_at__lt=until) | Q(quoted_on__lte=on) | Q(paid_at__lt=until)
         )
-    )
-    counts: list[dict[int, int]] = [{} for _ in days]
-    for rows, sign in ((made, 1), (undone, -1)):
-        for row in rows:
-            for i in range(len(days)):
-                village = row["enrollment__village"]
-                counts[i][village] = counts[i].get(village, 0) + sign * row[f"n{i}"]
-    return enrolled, counts
+    else:
+        counts["enrolled"] = Count("pk")
+    rows = list(enrollments.values("village").annotate(**counts).order_by())
+    enrolled = {row["village"]: row["enrolled"] for row in rows}
+    paid = [{row["village"]: row[f"n{i}"] for row in rows} for i in range(len(cutoffs))]
+    if any(c is not None for c in cutoffs):
+        if found is None:
+            found = reversals(benefit_year=benefit_year, village_ids=village_ids)
+        for i, cutoff in enumerate(cutoffs):
+            for village in reversed_live_at(found, cutoff).values():
+                paid[i][village] = paid[i].get(village, 0) + 1
+    return enrolled, paid
 
 
 @dataclass(frozen=True, slots=True)
 class HardshipPerson:
-    """A person who should enroll and holds a valid identity tag (one line per category)."""
+    """A hardship person who has not paid: who, where, their categories and how to reach
+    them (the full ID number: mask it wherever it is shown)."""
 
     person_id: int
     village_id: int
     categories: tuple[str, ...]
-    paid: bool  # has a live payment for the benefit year at the end of the day
+    name: str
+    id_number: str
+    phone: str
 
 
-def hardship_people(
-    *, village_ids: Sequence[int], benefit_year: int, on: dt.date | None
-) -> list[HardshipPerson]:
-    """Hardship people (should enroll, valid tag on ``on``) registered in ``village_ids``."""
-    # One level of subquery only, and the payments looked up for lists of people: on tables
-    # without statistics (a fresh import, a test transaction) PostgreSQL plans nested IN
-    # subqueries badly enough to take minutes on a small township.
-    tags = hardship_tags(on=on or clock.today()).filter(
-        should_enroll_q(benefit_year=benefit_year, on=on, prefix="person__"),
-        person__hukou_village__in=village_ids,
-    )
-    listed = list(
-        tags.values_list("person_id", "person__hukou_village_id", "category_key").order_by(
-            "person_id", "category_key"
-        )
-    )
-    people = sorted({person_id for person_id, _, _ in listed})
-    paid: set[int] = set()
+@dataclass(frozen=True, slots=True)
+class Hardship:
+    """The hardship people (should enroll, a valid identity tag) of some villages at the
+    end of a day: counted per village and per category (a person with two categories counts
+    in each), and those who have not paid, named."""
+
+    villages: dict[int, tuple[int, int]]  # village id -> (people, paid)
+    categories: dict[str, tuple[int, int]]  # category -> (people, paid)
+    unpaid: list[HardshipPerson]  # in person id order
+
+
+def hardship_summary(
+    *,
+    village_ids: Sequence[int],
+    benefit_year: int,
+    on: dt.date | None,
+    found: Sequence[Reversal] | None = None,
+) -> Hardship:
+    """The :class:`Hardship` of ``village_ids`` (people by household-register village), paid
+    meaning :func:`paid_then` at the end of ``on``: one pass over the valid tags with their
+    people and those people's enrollments of the year (a left join), the paid test and the
+    unpaid people's name, ID number and phone computed in the database."""
     until = end_of_day(on)
-    for start in range(0, len(people), PERSON_CHUNK):
-        # Read from the enrollments of these people (an index lookup), then apply live_q's
-        # rule to their payments: made before the cut-off, not reversed before it.
-        made: dict[int, int] = {}
-        undone: set[int] = set()
-        for person_id, payment_id, reverses_id, paid_at in Enrollment.objects.filter(
-            benefit_year=benefit_year,
-            person_id__in=people[start : start + PERSON_CHUNK],
-            payments__isnull=False,
-        ).values_list("person_id", "payments__id", "payments__reverses_id", "payments__paid_at"):
-            if until is not None and paid_at >= until:
-                continue
-            if reverses_id is None:
-                made[payment_id] = person_id
-            else:
-                undone.add(reverses_id)
-        paid.update(person for payment, person in made.items() if payment not in undone)
-    rows = [(p, village, category, p in paid) for p, village, category in listed]
-    found: dict[int, HardshipPerson] = {}
-    for person_id, village_id, category, is_paid in rows:
-        before = found.get(person_id)
-        categories = (*before.categories, category) if before else (category,)
-        if before and category in before.categories:
+    this_year = FilteredRelation(
+        "person__enrollments", condition=Q(person__enrollments__benefit_year=benefit_year)
+    )
+    paid_now = Q(this_year__status=Enrollment.Status.PAID)
+    if until is not None:
+        paid_now &= Q(this_year__paid_at__lt=until)
+    unpaid = ~paid_now | Q(this_year__isnull=True)
+
+    def if_unpaid(field: str, output: Any = None) -> Case:
+        output = output or CharField()
+        return Case(When(unpaid, then=F(field)), default=Value(None), output_field=output)
+
+    rows = (
+        hardship_tags(on=on or clock.today())
+        .filter(
+            should_enroll_q(benefit_year=benefit_year, on=on, prefix="person__"),
+            person__hukou_village__in=village_ids,
+        )
+        .annotate(
+            this_year=this_year,
+            paid_now=Case(When(paid_now, then=Value(True)), default=Value(False)),
+            unpaid_name=if_unpaid("person__name"),
+            unpaid_cipher=if_unpaid("person__id_cipher", BinaryField()),
+            unpaid_digest=if_unpaid("person__id_digest"),
+            unpaid_phone=if_unpaid("person__phone"),
+        )
+        .values_list(
+            "person_id",
+            "person__hukou_village_id",
+            "category_key",
+            "paid_now",
+            "unpaid_name",
+            "unpaid_cipher",
+            "unpaid_digest",
+            "unpaid_phone",
+        )
+        .order_by()
+    )
+    # Paid then also when a payment live at the end of ``on`` was reversed since.
+    paid_later_reversed: set[int] = set()
+    if until is not None:
+        if found is None:
+            found = reversals(benefit_year=benefit_year, village_ids=village_ids)
+        live = reversed_live_at(found, until)
+        paid_later_reversed = {r.person_id for r in found if r.enrollment_id in live}
+    people: dict[int, tuple[int, bool]] = {}  # person -> (village, paid)
+    categories: dict[str, list[int]] = {}
+    seen: set[tuple[int, str]] = set()
+    contacts: dict[int, tuple[str, Any, str, str]] = {}
+    for person_id, village_id, category, paid, name, cipher, digest, phone in rows:
+        paid = bool(paid) or person_id in paid_later_reversed
+        if (person_id, category) in seen:
             continue
-        found[person_id] = HardshipPerson(person_id, village_id, categories, bool(is_paid))
-    return list(found.values())
+        seen.add((person_id, category))
+        people[person_id] = (village_id, paid)
+        counts = categories.setdefault(category, [0, 0])
+        counts[0] += 1
+        counts[1] += paid
+        if not paid:
+            contacts[person_id] = (name, cipher, digest, phone)
+    villages: dict[int, list[int]] = {}
+    for village_id, paid in people.values():
+        counts = villages.setdefault(village_id, [0, 0])
+        counts[0] += 1
+        counts[1] += paid
+    by_person: dict[int, list[str]] = {}
+    for person_id, category in seen:
+        if person_id in contacts:
+            by_person.setdefault(person_id, []).append(category)
+    return Hardship(
+        villages={v: (n, p) for v, (n, p) in villages.items()},
+        categories={c: (n, p) for c, (n, p) in categories.items()},
+        unpaid=[
+            HardshipPerson(
+                person_id,
+                people[person_id][0],
+                tuple(sorted(by_person[person_id])),
+                name=name or "",
+                id_number=id_number_decrypt(cipher, digest) if cipher else "",
+                phone=phone or "",
+            )
+            for person_id, (name, cipher, digest, phone) in sorted(contacts.items())
+        ],
+    )
 
 
-def progress_totals(rows: Sequence[VillageProgress]) -> ProgressTotals:
-    """The totals row of :func:`village_progress`'s rows."""
+def progress_totals(
+    rows: Sequence[VillageProgress], *, floor: EnrollmentFloor | None = None
+) -> ProgressTotals:
+    """The totals row of :func:`village_progress`'s rows; ``below_floor`` when ``floor`` (the
+    policy's :func:`enrollment_floor`) is set for the township as a whole and it falls short."""
     target = sum(r.target for r in rows)
+    base = sum(r.enrollment_base for r in rows)
     period = [r.period_target for r in rows if r.period_target is not None]
     period_target = sum(period) if period else None
     paid = sum(r.paid for r in rows)
@@ -687,7 +867,22 @@ def progress_totals(rows: Sequence[VillageProgress]) -> ProgressTotals:
         hardship_rate=percent(hardship_paid, hardship) if hardship else HUNDRED,
         target_published=sum(r.target_published for r in rows),
         reductions=sum(r.reductions for r in rows),
+        enrollment_base=base,
+        enrollment_rate=percent(paid, base),
+        below_floor=floor is not None
+        and floor.per == "township"
+        and floor_short(floor, paid=paid, target=target, should_enroll=base),
     )
+
+
+def enrollment_floor(policy_id: str) -> EnrollmentFloor | None:
+    """The policy's enrollment floor (参保率达95%以上), if its documents set one."""
+    return get_policy(policy_id).data.enrollment_floor
+
+
+def floor_short(floor: EnrollmentFloor, *, paid: int, target: int, should_enroll: int) -> bool:
+    """Whether ``paid`` falls short of ``floor`` against the base it names."""
+    return below_floor(floor, paid=paid, base=target if floor.of == "target" else should_enroll)
 
 
 def township_totals(
@@ -697,7 +892,10 @@ def township_totals(
     on: dt.date | None = None,
 ) -> ProgressTotals:
     """The totals of :func:`village_progress` over the villages in ``actor``'s scope."""
-    return progress_totals(village_progress(actor=actor, policy_id=policy_id, on=on))
+    return progress_totals(
+        village_progress(actor=actor, policy_id=policy_id, on=on),
+        floor=enrollment_floor(policy_id),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,36 +956,45 @@ class DayProgress:
 def daily_progress(*, actor: Any, benefit_year: int) -> list[DayProgress]:
     """Per day with any payment or reversal (Asia/Shanghai), within ``actor``'s scope.
 
-    A reversal counts on its own day, or on its payment's day if dated before it, so that
-    ``cumulative_paid`` on day D equals the live payments at the end of D
-    (:func:`live_payments`)."""
+    ``cumulative_paid`` on day D is the enrollments paid at the end of D (:func:`paid_then`:
+    the live payments then), ``paid`` its change from the previous day listed, ``amount``
+    the net money of the entries dated D."""
     local = timezone.get_current_timezone()
+    scope = villages_in_scope(actor)
     entries = Payment.objects.filter(
-        enrollment__benefit_year=benefit_year,
-        enrollment__village__in=villages_in_scope(actor),
-    ).annotate(
-        effective=Greatest("paid_at", Coalesce("reverses__paid_at", "paid_at")),
+        enrollment__benefit_year=benefit_year, enrollment__village__in=scope
     )
-    by_day = (
-        entries.annotate(day=TruncDate("effective", tzinfo=local))
+    money = dict(
+        entries.annotate(day=LocalDate("paid_at", tzinfo=local))
         .values("day")
-        .annotate(
-            payments=Count("pk", filter=Q(reverses__isnull=True)),
-            reversals=Count("pk", filter=Q(reverses__isnull=False)),
-            amount=Sum("amount"),
+        .annotate(amount=Sum("amount"))
+        .values_list("day", "amount")
+        .order_by()
+    )
+    paid_now = dict(
+        Enrollment.objects.filter(
+            benefit_year=benefit_year, village__in=scope, status=Enrollment.Status.PAID
         )
-        .order_by("day")
+        .annotate(day=LocalDate("paid_at", tzinfo=local))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+        .order_by()
+    )
+    found = reversals(
+        benefit_year=benefit_year, village_ids=list(scope.values_list("pk", flat=True))
     )
     result = []
-    cumulative = 0
-    for row in by_day:
-        paid = row["payments"] - row["reversals"]
-        cumulative += paid
+    cumulative = previous = 0
+    for day in sorted(money):
+        cumulative += paid_now.get(day, 0)
+        total = cumulative + len(reversed_live_at(found, end_of_day(day)))
         result.append(
             DayProgress(
-                day=row["day"], paid=paid, cumulative_paid=cumulative, amount=row["amount"] or ZERO
+                day=day, paid=total - previous, cumulative_paid=total, amount=money[day] or ZERO
             )
         )
+        previous = total
     return result
 
 
@@ -834,25 +1041,32 @@ def held_since(entries: Sequence[CashEntry]) -> dt.datetime | None:
     rest, if that lot was already remitted, from the oldest lot); a remittance hands over
     the oldest lots first. Entries are applied in time order (a payment before a remittance
     of the same moment)."""
-    lots: list[list[Any]] = []  # [taken at, amount left, payment id]
+    # Lots in time order as [taken at, amount left]; a reversal finds its own lot by id.
+    lots: deque[list[Any]] = deque()
+    by_payment: dict[int, list[Any]] = {}
     for entry in sorted(entries, key=lambda e: (e.at, e.remittance, e.reverses is not None)):
         if entry.remittance:
             _consume(lots, entry.amount)
         elif entry.reverses is not None:
             rest = -entry.amount
-            for lot in lots:
-                if lot[2] == entry.reverses:
-                    used = min(lot[1], rest)
-                    lot[1] -= used
-                    rest -= used
+            own = by_payment.get(entry.reverses)
+            if own is not None:
+                used = min(own[1], rest)
+                own[1] -= used
+                rest -= used
             _consume(lots, rest)
         elif entry.amount > 0:
-            lots.append([entry.at, entry.amount, entry.payment_id])
-        lots = [lot for lot in lots if lot[1] > 0]
+            lot = [entry.at, entry.amount]
+            lots.append(lot)
+            if entry.payment_id is not None:
+                by_payment[entry.payment_id] = lot
+        while lots and lots[0][1] <= 0:
+            lots.popleft()
     return lots[0][0] if lots else None
 
 
-def _consume(lots: list[list[Any]], amount: Decimal) -> None:
+def _consume(lots: deque[list[Any]], amount: Decimal) -> None:
+    """Take ``amount`` from the oldest lots first (emptied lots stay until popped)."""
     for lot in lots:
         if amount <= 0:
             return

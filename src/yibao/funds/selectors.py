@@ -100,10 +100,23 @@ def cash_status(*, actor: Any, on: dt.date | None = None) -> list[CashStatus]:
             "township"
         )
     }
+    # collector_township for all of them in two queries: their profile's township, else
+    # their first village's.
+    first_village: dict[int, int] = {}
+    for collector_id, township_id in (
+        Village.objects.filter(collectors__in=list(collectors))
+        .order_by("pk")
+        .values_list("collectors", "township_id")
+    ):
+        first_village.setdefault(collector_id, township_id)
+    townships = Township.objects.in_bulk(set(first_village.values()))
     limits: dict[int | None, Limits] = {}
     result = []
     for row in rows:
-        township = collector_township(collectors[row.collector_id])
+        collector = collectors[row.collector_id]
+        township = collector.township if collector.township_id is not None else None
+        if township is None and row.collector_id in first_village:
+            township = townships[first_village[row.collector_id]]
         key = township.pk if township is not None else None
         if key not in limits:
             limits[key] = township_limits(township)

@@ -392,6 +392,19 @@ class Reporting(Model):
     bottom_cite: str | None = None
 
 
+class EnrollmentFloor(Model):
+    """A minimum enrollment rate a document sets (参保率达95%以上): paid people against the
+    should-enroll population (``of = "should_enroll"``) or against each village's target
+    (``of = "target"``), for the township as a whole or for every village (``per``).
+    以上 includes the figure itself (Civil Code art. 1259)."""
+
+    cite: str = Field(min_length=1)
+    text: str = Field(min_length=1)  # the document's words
+    percent: Percent
+    of: Literal["should_enroll", "target"]
+    per: Literal["township", "village"]
+
+
 class Policy(Model):
     """A district's or township's policy for one benefit year, layered over the city's."""
 
@@ -421,6 +434,7 @@ class Policy(Model):
     targets: Targets | None = None
     assessment: Assessment | None = None
     reporting: Reporting | None = None
+    enrollment_floor: EnrollmentFloor | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Policy:

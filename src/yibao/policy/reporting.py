@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from decimal import Decimal
 
-from .model import Policy, ReportingPeriod
+from .model import EnrollmentFloor, Policy, ReportingPeriod
 
 DEKAD_DAYS = (10, 20)  # 旬: the 10th, the 20th and the last day of the month
 WEEK = 7
@@ -52,3 +53,12 @@ def previous_bulletin_date(policy: Policy, on: date) -> date | None:
     """The scheduled bulletin date before ``on``, if any."""
     earlier = [d for d in bulletin_dates(policy) if d < on]
     return earlier[-1] if earlier else None
+
+
+def below_floor(floor: EnrollmentFloor, *, paid: int, base: int) -> bool:
+    """Whether ``paid`` of ``base`` falls short of the floor's rate, exactly (no rounding):
+    95%以上 includes 95% itself, so 95 of 100 meets it and 949 of 1000 does not. Nothing to
+    measure against (``base`` 0) is not below."""
+    if base <= 0:
+        return False
+    return Decimal(paid) * 100 < floor.percent * base

@@ -195,6 +195,13 @@ class Person(IdNumberAtRest):
                 name="person_deceased_has_date",
             )
         ]
+        # Covers the should-enroll count per village (collection.selectors.should_enroll):
+        # read from the index alone, in village order, without touching the rows.
+        indexes = [
+            models.Index(
+                fields=["hukou_village", "status", "deceased_on"], name="person_village_status_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.label

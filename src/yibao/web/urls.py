@@ -69,6 +69,7 @@ urlpatterns = [
     # the campaign: bulletins, targets and reductions, assessment, subsidy accounts
     path("office/bulletins/", campaign.bulletins, name="bulletins"),
     path("office/bulletins/export.xlsx", campaign.bulletin_export, name="bulletin_export"),
+    path("office/bulletins/bulletin.pdf", campaign.bulletin_pdf, name="bulletin_pdf"),
     path("office/targets/", campaign.targets, name="targets"),
     path("office/targets/<int:table_id>/", campaign.target_table, name="target_table"),
     path("office/reductions/", campaign.reductions, name="reductions"),

@@ -15,8 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yibao.campaign import selectors, services
-from yibao.campaign.exports import bulletin_workbook, subsidy_workbook, workbook_bytes
+from yibao.campaign import exports, selectors, services
+from yibao.campaign.exports import (
+    bulletin_workbook,
+    subsidy_workbook,
+    workbook_bytes,
+)
 from yibao.core import clock
 from yibao.core.access import access_person
 from yibao.core.errors import ApplicationError
@@ -98,6 +102,23 @@ def bulletin_export(request: HttpRequest) -> HttpResponse:
     figures = selectors.bulletin_compute(actor=actor, policy_id=engine.id, on=on)
     data = workbook_bytes(bulletin_workbook(figures))
     return _download(data, f"征缴进度通报{on}.xlsx")
+
+
+@require_GET
+@role_required(*READ)
+def bulletin_pdf(request: HttpRequest) -> HttpResponse:
+    """The bulletin of a day as a PDF (A4 landscape, Chinese fonts embedded)."""
+    actor = request.user
+    engine = actor_policy(actor)
+    on, _ = _day(request.GET.get("on"), clock.today())
+    figures = selectors.bulletin_compute(actor=actor, policy_id=engine.id, on=on)
+    township = services.policy_township(engine.id).name
+    response = HttpResponse(
+        exports.bulletin_pdf(figures, township=township), content_type="application/pdf"
+    )
+    filename = quote(f"{township}征缴进度通报{on}.pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
 
 
 # --- targets and reductions ---------------------------------------------------------------

@@ -39,7 +39,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "year": engine.benefit_year,
         "today": today,
         "villages": sorted(villages, key=lambda v: v.rank),
-        "totals": selectors.progress_totals(villages),
+        "totals": selectors.progress_totals(villages, floor=selectors.enrollment_floor(engine.id)),
+        "floor": selectors.enrollment_floor(engine.id),
         "channels_today": selectors.channel_totals(
             actor=actor, benefit_year=engine.benefit_year, since=today, until=today
         ),
