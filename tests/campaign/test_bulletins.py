@@ -238,6 +238,22 @@ def test_the_change_since_the_previous_bulletin_is_read_from_the_figures_it_publ
     assert any("11-10已发布通报" in note for note in figures.notes)
 
 
+def test_an_issued_bulletin_is_shown_and_exported_with_the_figures_it_published(town, settings):
+    """The 11-10 bulletin published 2 paid in 三河街社区; a receipt back-dated into 11-10
+    afterwards changes the ledger (3), not the issued bulletin."""
+    from yibao.campaign.selectors import BulletinFigures, bulletin_figures
+
+    for _ in range(2):
+        pay_on(settings, town.office, town.sanhe, D(2022, 11, 10))
+    bulletin, _ = bulletin_issue(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 10))
+    pay_on(settings, town.office, town.sanhe, D(2022, 11, 10), recorded_on=D(2022, 11, 12))
+    shown = bulletin_figures(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 10))
+    now = bulletin_compute(actor=town.office, policy_id=SANJIANG, on=D(2022, 11, 10))
+    paid = {r.progress.name: r.progress.paid for r in shown.rows}
+    assert (paid["三河街社区"], shown.totals.paid, now.totals.paid) == (2, 2, 3)
+    assert shown == BulletinFigures.from_dict(bulletin.figures)
+
+
 def test_without_an_issued_bulletin_the_change_is_against_the_ledger_on_the_scheduled_day(
     town, settings
 ):

@@ -297,3 +297,20 @@ def test_a_payment_reversed_and_made_again_counts_once_on_each_day(town, setting
         (D(2022, 12, 3), -1, 0),
         (D(2022, 12, 4), 1, 1),
     ]
+
+
+def test_every_enrollments_paid_state_mirrors_the_payment_ledger(campaign, capsys):
+    """The progress figures read the enrollment's paid state; the payments (p5's reversal
+    included) must agree with it, and a disagreement is found and named."""
+    from yibao.collection.models import Enrollment
+    from yibao.collection.selectors import paid_mirror_check
+
+    office = campaign.town.office
+    assert paid_mirror_check(actor=office, benefit_year=2023) == []
+    assert main(["progress", "--user", "office", "--check"]) == 0
+    assert "一致" in capsys.readouterr().out
+    paid = Enrollment.objects.filter(status=Enrollment.Status.PAID).order_by("pk").first()
+    Enrollment.objects.filter(pk=paid.pk).update(status=Enrollment.Status.UNPAID)
+    assert paid_mirror_check(actor=office, benefit_year=2023) == [paid.pk]
+    assert main(["progress", "--user", "office", "--check", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["mismatched_enrollments"] == [paid.pk]

@@ -316,7 +316,7 @@ def bulletin_preview(request: HttpRequest, on: dt.date, policy: PolicyQuery = No
 
 @router.get(
     "/bulletins/pdf",
-    summary="某日的通报（PDF，A4横向，中文字体内嵌）",
+    summary="某日的通报（PDF，A4横向，中文字体内嵌；已发布的按发布时的数据）",
     openapi_extra={
         "responses": {
             200: {
@@ -329,7 +329,7 @@ def bulletin_preview(request: HttpRequest, on: dt.date, policy: PolicyQuery = No
 def bulletin_pdf(request: HttpRequest, on: dt.date, policy: PolicyQuery = None) -> HttpResponse:
     actor = request.auth
     policy_id = policy_for(actor, policy)
-    figures = selectors.bulletin_compute(actor=actor, policy_id=policy_id, on=on)
+    figures = selectors.bulletin_figures(actor=actor, policy_id=policy_id, on=on)
     township = services.policy_township(policy_id).name
     response = HttpResponse(
         exports.bulletin_pdf(figures, township=township), content_type="application/pdf"

@@ -156,7 +156,7 @@ def _bulletin(args: argparse.Namespace) -> int:
 
     from .exports import bulletin_pdf, bulletin_workbook, workbook_save
     from .models import Bulletin
-    from .selectors import BulletinFigures, bulletin_compute
+    from .selectors import BulletinFigures
     from .services import bulletin_issue, bulletins_due
 
     actor, policy_id = _context(args)
@@ -174,9 +174,7 @@ def _bulletin(args: argparse.Namespace) -> int:
             "date_required", "请用 --date 指定通报日期，或用 --due 发布到期的通报"
         )
     for bulletin in bulletins:
-        figures: BulletinFigures = bulletin_compute(
-            actor=actor, policy_id=policy_id, on=bulletin.on
-        )
+        figures = BulletinFigures.from_dict(bulletin.figures)  # as issued
         name = f"{bulletin.township.name}征缴进度通报{bulletin.on}"
         if args.out_dir:
             path = workbook_save(

@@ -8,8 +8,11 @@ policy engine (:meth:`yibao.policy.PolicyEngine.assess`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import types
+import typing
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_FLOOR, Decimal
@@ -46,6 +49,33 @@ from .models import Bulletin, TargetReduction, TargetTable
 
 PACE_DAYS = 7
 UNSTATED_DEPARTMENT = "（政策未注明认定部门）"
+
+
+def _from_json(kind: Any, value: Any) -> Any:
+    """``value`` (from :func:`_jsonable`) read back as ``kind``: dataclasses field by field,
+    Decimal and date from their strings, lists and tuples item by item; a field missing from
+    an older record takes its default."""
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        known = {f.name for f in dataclasses.fields(kind)}
+        return kind(
+            **{name: _from_json(hints[name], v) for name, v in value.items() if name in known}
+        )
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in args if a is not type(None)]
+        return _from_json(options[0], value)
+    if origin is list:
+        return [_from_json(args[0], v) for v in value]
+    if origin is tuple:
+        return tuple(_from_json(args[0], v) for v in value)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -279,6 +309,12 @@ class BulletinFigures:
         data: dict[str, Any] = _jsonable(asdict(self))
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BulletinFigures:
+        """The figures as :meth:`to_dict` stored them (an issued bulletin's record)."""
+        figures: BulletinFigures = _from_json(cls, data)
+        return figures
+
 
 def _projection(
     *, on: dt.date, target: int, paid: int, pace: int, last_day: dt.date
@@ -422,6 +458,15 @@ def bulletin_compute(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigu
         notes=notes,
         floor=Floor(floor.percent, floor.of, floor.per, floor.text, floor.cite) if floor else None,
     )
+
+
+def bulletin_figures(*, actor: Any, policy_id: str, on: dt.date) -> BulletinFigures:
+    """The bulletin of day ``on`` as shown and exported: the figures it published if it has
+    been issued (an issued bulletin keeps its figures), else computed now."""
+    issued = bulletin_list(actor=actor, policy_id=policy_id).filter(on=on).first()
+    if issued is not None:
+        return BulletinFigures.from_dict(issued.figures)
+    return bulletin_compute(actor=actor, policy_id=policy_id, on=on)
 
 
 def bulletin_list(*, actor: Any, policy_id: str | None = None) -> QuerySet[Bulletin]:

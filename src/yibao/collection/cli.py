@@ -106,6 +106,15 @@ def cmd_progress(args: argparse.Namespace) -> int:
     except (ApplicationError, PolicyError) as error:
         return _refused(error, args.json)
     engine = get_policy(policy_id)
+    if args.check:
+        wrong = selectors.paid_mirror_check(actor=actor, benefit_year=engine.benefit_year)
+        if args.json:
+            _print_json({"benefit_year": engine.benefit_year, "mismatched_enrollments": wrong})
+        elif wrong:
+            print(f"{len(wrong)}条参保登记的缴费状态与缴费台账不一致：{wrong[:50]}")
+        else:
+            print(f"{engine.benefit_year}年度参保登记的缴费状态与缴费台账一致")
+        return 1 if wrong else 0
     day = args.date or clock.today()
     rows = selectors.village_progress(actor=actor, policy_id=policy_id, on=args.date)
     week_start = day - dt.timedelta(days=WEEK - 1)
@@ -164,4 +173,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--policy", default=None, help="政策编号；缺省为操作人范围内的街道政策")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="核对：每条参保登记的已缴状态与缴费时间是否与缴费台账（未冲正的缴费）一致",
+    )
     p.set_defaults(func=cmd_progress)

@@ -675,6 +675,32 @@ def reversed_live_at(found: Sequence[Reversal], until: dt.datetime | None) -> di
     }
 
 
+def paid_mirror_check(*, actor: Any, benefit_year: int) -> list[int]:
+    """The enrollments in ``actor``'s scope whose paid state disagrees with the payment ledger.
+
+    The progress figures read an enrollment's ``status`` and ``paid_at`` (:func:`paid_then`)
+    instead of joining every payment to its reversal; the ledger of payments stays the
+    truth. The payment services write both in one transaction (``_write_payments``,
+    ``payment_reverse``; any bulk path that writes payments must do the same), so this is
+    empty: paid exactly when it has a live payment (:func:`live_q`), ``paid_at`` that
+    payment's time. ``yibao progress --check`` runs it."""
+    enrollments = Enrollment.objects.filter(
+        benefit_year=benefit_year, village__in=villages_in_scope(actor)
+    )
+    live = dict(
+        live_payments()
+        .filter(enrollment__in=enrollments)
+        .values_list("enrollment_id", "paid_at")
+        .order_by()
+    )
+    wrong = []
+    for pk, status, paid_at in enrollments.values_list("pk", "status", "paid_at").order_by("pk"):
+        expected = live.get(pk)
+        if (status == Enrollment.Status.PAID) != (expected is not None) or paid_at != expected:
+            wrong.append(pk)
+    return wrong
+
+
 def ledger_counts(
     *,
     village_ids: Sequence[int],

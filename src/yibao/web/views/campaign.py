@@ -75,7 +75,7 @@ def bulletins(request: HttpRequest) -> HttpResponse:
     on, problem = _day(request.GET.get("on"), today)
     if on > today:
         on, problem = today, f"{on}尚未结束，已改为显示{today}"
-    figures = selectors.bulletin_compute(actor=actor, policy_id=engine.id, on=on)
+    figures = selectors.bulletin_figures(actor=actor, policy_id=engine.id, on=on)
     issued = list(selectors.bulletin_list(actor=actor, policy_id=engine.id)[:60])
     schedule = [d for d in bulletin_dates(engine.data) if d <= today]
     issued_days = {b.on for b in issued}
@@ -99,7 +99,7 @@ def bulletin_export(request: HttpRequest) -> HttpResponse:
     actor = request.user
     engine = actor_policy(actor)
     on, _ = _day(request.GET.get("on"), clock.today())
-    figures = selectors.bulletin_compute(actor=actor, policy_id=engine.id, on=on)
+    figures = selectors.bulletin_figures(actor=actor, policy_id=engine.id, on=on)
     data = workbook_bytes(bulletin_workbook(figures))
     return _download(data, f"征缴进度通报{on}.xlsx")
 
@@ -111,7 +111,7 @@ def bulletin_pdf(request: HttpRequest) -> HttpResponse:
     actor = request.user
     engine = actor_policy(actor)
     on, _ = _day(request.GET.get("on"), clock.today())
-    figures = selectors.bulletin_compute(actor=actor, policy_id=engine.id, on=on)
+    figures = selectors.bulletin_figures(actor=actor, policy_id=engine.id, on=on)
     township = services.policy_township(engine.id).name
     response = HttpResponse(
         exports.bulletin_pdf(figures, township=township), content_type="application/pdf"
