@@ -4,19 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collection', '0005_quote_records_no_default_ordering'),
-        ('registry', '0006_progress_covering_index'),
+        ("collection", "0005_quote_records_no_default_ordering"),
+        ("registry", "0006_progress_covering_index"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='enrollment',
-            name='collection__benefit_a2723e_idx',
+            model_name="enrollment",
+            name="collection__benefit_a2723e_idx",
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['benefit_year', 'village', 'status', 'paid_at', 'created_at', 'quoted_on'], name='enrollment_progress_idx'),
+            model_name="enrollment",
+            index=models.Index(
+                fields=["benefit_year", "village", "status", "paid_at", "created_at", "quoted_on"],
+                name="enrollment_progress_idx",
+            ),
         ),
     ]

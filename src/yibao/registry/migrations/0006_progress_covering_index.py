@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0005_person_id_number_encrypted'),
+        ("registry", "0005_person_id_number_encrypted"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['hukou_village', 'status', 'deceased_on'], name='person_village_status_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["hukou_village", "status", "deceased_on"], name="person_village_status_idx"
+            ),
         ),
     ]
