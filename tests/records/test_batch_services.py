@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from yibao.collection.models import Enrollment, Payment
+from yibao.collection.models import Collector, Enrollment, Payment
 from yibao.collection.services import (
     PaymentItem,
     enrollment_create,
@@ -23,12 +23,15 @@ from yibao.core.access import scope_of
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
 from yibao.policy import IdentityClaim, QuoteRequest, get_policy
-from yibao.registry.models import Household, Person
+from yibao.registry.models import Household, IdentityTag, Person, Township
 from yibao.registry.services import (
     HouseholdData,
+    IdentityTagData,
     PersonData,
     household_register,
     household_register_many,
+    identity_tag_add,
+    identity_tags_add_many,
     other_insurance_record,
     person_mark_deceased,
 )
@@ -199,6 +202,71 @@ def test_registering_a_household_does_not_query_per_member(town):
     scope_of(town.office)  # the actor's scope is looked up once and kept on the actor
     # 10, and the audit chain: its last hash, and on PostgreSQL the lock that serialises it
     assert queries(2, "H-1") == queries(6, "H-2") <= 12
+
+
+# --- identity tags ------------------------------------------------------------------------
+
+
+def test_a_tag_batch_adds_each_tag_once_with_one_audit_entry_each(town):
+    first, second = f.person(town.sanhe, name="甲"), f.person(town.dashan, name="乙")
+    identity_tag_add(
+        actor=town.office, person=first, category_key="低保对象", department="区民政局",
+        source_batch="2022-11",
+    )  # fmt: skip
+    tags = [
+        IdentityTagData(first.pk, "低保对象", "区民政局", source_batch="2022-11"),  # already there
+        IdentityTagData(first.pk, "特困人员", " 区民政局 ", source_batch="2022-11"),
+        IdentityTagData(second.pk, "低保对象", "区民政局", source_batch="2022-11"),
+        IdentityTagData(second.pk, "低保对象", "区民政局", source_batch="2022-11"),  # twice
+    ]
+
+    added = identity_tags_add_many(actor=town.office, tags=tags)
+
+    assert added == 2
+    assert sorted(
+        IdentityTag.objects.values_list("person__name", "category_key", "department")
+    ) == [
+        ("乙", "低保对象", "区民政局"),
+        ("甲", "低保对象", "区民政局"),
+        ("甲", "特困人员", "区民政局"),
+    ]
+    entries = AuditLog.objects.filter(action="identity_tag.add").order_by("id")
+    assert entries.count() == 3
+    assert [e.after["category_key"] for e in entries] == ["低保对象", "特困人员", "低保对象"]
+    assert [e.after["person_id"] for e in entries] == [first.pk, first.pk, second.pk]
+
+
+def test_a_tag_batch_with_a_category_no_policy_knows_writes_nothing_and_names_the_person(town):
+    first, second = f.person(town.sanhe, name="甲"), f.person(town.sanhe, name="乙")
+    before = (IdentityTag.objects.count(), AuditLog.objects.count())
+    with pytest.raises(ApplicationError) as error:
+        identity_tags_add_many(
+            actor=town.office,
+            tags=[
+                IdentityTagData(first.pk, "低保对象", "区民政局"),
+                IdentityTagData(second.pk, "不存在的类别", "区民政局"),
+            ],
+        )
+    assert error.value.code == "unknown_identity"
+    assert error.value.message.startswith("乙（")
+    assert (IdentityTag.objects.count(), AuditLog.objects.count()) == before
+
+
+def test_a_tag_batch_is_refused_to_a_village_collector_and_outside_the_scope(town):
+    mine, theirs = f.person(town.sanhe), f.person(town.dashan)
+    with pytest.raises(ApplicationError) as error:
+        identity_tags_add_many(
+            actor=town.sanhe_collector, tags=[IdentityTagData(mine.pk, "低保对象", "区民政局")]
+        )
+    assert error.value.code == "office_required"
+    other_town = Township.objects.create(district=town.sanhe.township.district, name="永新镇")
+    elsewhere = f.user("elsewhere_office", role=Collector.Role.TOWNSHIP, township=other_town)
+    with pytest.raises(ApplicationError) as error:
+        identity_tags_add_many(
+            actor=elsewhere, tags=[IdentityTagData(theirs.pk, "低保对象", "区民政局")]
+        )
+    assert error.value.code == "not_found"
+    assert not IdentityTag.objects.exists()
 
 
 # --- payments -----------------------------------------------------------------------------

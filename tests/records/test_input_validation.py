@@ -57,6 +57,27 @@ def test_other_phone_numbers_are_refused(phone):
     assert "手机号码" in refused.value.message
 
 
+def test_every_number_the_mobile_shortcut_accepts_phonenumbers_accepts_too():
+    """The shortcut skips parsing for plain 11-digit mobiles; phonenumbers is the judge."""
+    import random
+
+    import phonenumbers
+
+    from yibao.registry.validation import _MOBILE
+
+    generator = random.Random(11643)
+    numbers = [f"1{generator.randrange(10**10):010d}" for _ in range(20000)]
+    numbers += ["11234567890", "12345678901", "17900001234", "16000001234", "10010000000"]
+    for number in numbers:
+        if _MOBILE.match(number):
+            parsed = phonenumbers.parse(number, "CN")
+            assert phonenumbers.is_valid_number(parsed), number
+            assert phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+    # It does take the usual mobiles, and leaves carrier prefixes (11x, 12x, 179x) alone.
+    assert _MOBILE.match("13800138000") and _MOBILE.match("19912345678")
+    assert not any(_MOBILE.match(n) for n in ("11234567890", "12345678901", "17900001234"))
+
+
 def test_the_registry_refuses_a_control_character_in_a_name_and_writes_nothing(town):
     with pytest.raises(ApplicationError) as refused:
         person_register(

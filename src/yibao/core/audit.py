@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
+from . import chain
+from .bulk import insert_rows, reserve_ids
 from .masking import BLIND_INDEX_FIELDS, ENCRYPTED_FIELDS, MASK_FIELDS, mask_id_number
 from .models import AuditLog
 
@@ -34,24 +38,41 @@ def _jsonable(value: Any) -> Any:
 SNAPSHOT_SKIP = frozenset({"id", "created_at", "updated_at", "recorded_at"})
 
 
+@cache
+def _snapshot_fields(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
+    """(attname, masked) of the fields a snapshot of ``model`` holds."""
+    fields = []
+    for field in model._meta.concrete_fields:
+        if field.attname in SNAPSHOT_SKIP or field.attname in BLIND_INDEX_FIELDS:
+            continue
+        if field.attname in ENCRYPTED_FIELDS:
+            # The ciphertext is shown as the masked number it holds, under the number's name.
+            fields.append((ENCRYPTED_FIELDS[field.attname], True))
+        else:
+            fields.append((field.attname, field.name in MASK_FIELDS))
+    return tuple(fields)
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """The concrete fields of ``instance`` as JSON-ready values, ID numbers masked; fields
     that are empty (None, "", [], {}) are left out, as are the row's id and timestamps,
     which the entry holds."""
+    fields = _snapshot_fields(type(instance))
+    return snapshot_values(type(instance), {name: getattr(instance, name) for name, _ in fields})
+
+
+def snapshot_values(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`snapshot` of a ``model`` row given as ``{attname: value}`` (a row written
+    without a model object, :func:`yibao.core.bulk.insert_rows`); an encrypted field is
+    read from its plain name (``id_number``), masked."""
     data: dict[str, Any] = {}
-    for field in instance._meta.concrete_fields:
-        if field.attname in SNAPSHOT_SKIP or field.attname in BLIND_INDEX_FIELDS:
-            continue
-        if field.attname in ENCRYPTED_FIELDS:
-            plain = ENCRYPTED_FIELDS[field.attname]
-            data[plain] = mask_id_number(getattr(instance, plain))
-            continue
-        value = getattr(instance, field.attname)
+    for name, masked in _snapshot_fields(model):
+        value = values.get(name)
         if value is None or value == "" or value == [] or value == {}:
             continue
-        if field.name in MASK_FIELDS:
+        if masked:
             value = mask_id_number(value)
-        data[field.attname] = _jsonable(value)
+        data[name] = value if type(value) is str or type(value) is int else _jsonable(value)
     return data
 
 
@@ -87,11 +108,40 @@ def audit_entry(
     )
 
 
+AUDIT_FIELDS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "prev_hash",
+    "row_hash",
+)
+
+
 def audit_bulk(entries: list[AuditLog]) -> list[AuditLog]:
-    """Append ``entries`` (from :func:`audit_entry`) in one INSERT per batch, in order."""
+    """Append ``entries`` (from :func:`audit_entry`) in order: sealed into the hash chain,
+    ids taken up front, written as one set (:func:`yibao.core.bulk.insert_rows`)."""
     if any(entry.object_id in ("", "None") for entry in entries):
         raise ValueError("审计记录须在对象保存之后生成")
-    return AuditLog.objects.bulk_create(entries, batch_size=500)
+    if not entries:
+        return entries
+    with transaction.atomic(savepoint=False):
+        chain.seal(entries)  # takes the chain's lock until commit, before the ids
+        (ids,) = reserve_ids((AuditLog, len(entries)))
+        for entry, pk in zip(entries, ids, strict=True):
+            entry.pk = pk
+        insert_rows(
+            AuditLog, AUDIT_FIELDS, ([getattr(e, f) for f in AUDIT_FIELDS] for e in entries)
+        )
+    for entry in entries:
+        entry._state.adding = False
+        entry._state.db = "default"
+    return entries
 
 
 def audit_record(

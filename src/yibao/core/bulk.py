@@ -1,8 +1,11 @@
-"""Two helpers for writing rows as sets: ids reserved before the insert, and fresh planner
+"""Helpers for writing rows as sets: ids reserved before the insert, rows inserted without
+model objects (``executemany`` on SQLite, ``COPY`` on PostgreSQL), and fresh planner
 statistics on PostgreSQL after a bulk phase."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -61,3 +64,68 @@ def analyze(*models: Any) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _adapter(field: Any) -> Callable[[Any], Any] | None:
+    """How a Python value of ``field`` goes to the database driver, or None when as it is."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        encoder = field.encoder
+
+        def dump(value: Any) -> Any:
+            return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
+
+        return dump
+    if connection.vendor == "sqlite" and kind == "DateTimeField":
+        adapt = connection.ops.adapt_datetimefield_value
+        last: list[Any] = [None, None]  # a batch's rows share their timestamp: adapt it once
+
+        def stamp(value: Any) -> Any:
+            if value is not last[0]:
+                last[:] = [value, adapt(value)]
+            return last[1]
+
+        return stamp
+    if connection.vendor == "sqlite" and kind == "DateField":
+        return connection.ops.adapt_datefield_value
+    return None
+
+
+def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` into ``model``'s table without building model objects: each row a
+    tuple of Python values for ``fields`` (attnames, ``id`` included: take ids with
+    :func:`reserve_ids`), as the fields hold them (aware datetimes, dates, JSON as data).
+    ``executemany`` on SQLite, ``COPY`` on PostgreSQL; no defaults, ``auto_now`` or signals
+    are applied, so the caller gives every column that needs a value. Returns the count.
+
+    Use it inside the transaction that checked the rows; constraints and triggers apply as
+    for any INSERT.
+    """
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    adapters = [(i, a) for i, a in enumerate(_adapter(f) for f in columns) if a is not None]
+
+    def adapted(row: Sequence[Any]) -> Sequence[Any]:
+        if not adapters:
+            return row
+        values = list(row)
+        for i, adapt in adapters:
+            values[i] = adapt(values[i])
+        return values
+
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ", ".join(quote(f.column) for f in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(adapted(row))
+                    count += 1
+            return count
+        values = [adapted(row) for row in rows]
+        if values:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
+        return len(values)

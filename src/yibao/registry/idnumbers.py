@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -38,13 +39,15 @@ class ParsedId:
     warnings: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=8192)
 def area_code_known(code: str) -> bool:
     """Whether the six-digit county-level ``code`` was ever assigned, current or historical.
 
     Two sources: python-stdnum's table of codes with the years each was in force (compiled
     from the Ministry of Civil Affairs' code lists, 1980 onwards; Sichuan's 5102xx codes of
     pre-1997 Chongqing are there), and the statistical division codes shipped with the
-    project (:mod:`yibao.intake.divisions`, Chongqing, 2023).
+    project (:mod:`yibao.intake.divisions`, Chongqing, 2023). Answers are kept per code
+    (a few thousand codes exist; an import asks once per row).
     """
     from yibao.intake.divisions import county_codes
 

@@ -11,20 +11,34 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from yibao.core import clock
-from yibao.core.access import require_office, require_person, require_village, scope_of
-from yibao.core.audit import audit_bulk, audit_entry, audit_event, audit_record, snapshot
-from yibao.core.bulk import reserve_ids
+from yibao.core.access import (
+    not_found,
+    require_office,
+    require_person,
+    require_village,
+    scope_of,
+)
+from yibao.core.audit import (
+    audit_bulk,
+    audit_entry,
+    audit_event,
+    audit_record,
+    snapshot,
+    snapshot_values,
+)
+from yibao.core.bulk import insert_rows, reserve_ids
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
 
-from .checks import person_fields_check
+from .checks import CheckedPerson, person_fields_check
 from .idcrypto import FieldKey, current_key, id_digest, id_number_decrypt, id_number_fields
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
@@ -43,6 +57,9 @@ class PersonData:
     residence_village: Village | None = None
     sex: str | None = None
     birth_date: dt.date | None = None
+    # What person_fields_check returned for exactly these fields, when the caller has run
+    # it already (the importer checks every row for its report); otherwise the service runs it.
+    checked: CheckedPerson | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +75,11 @@ class HouseholdData:
 QUERY_CHUNK = 500
 
 
-def _person_new(
-    *,
-    data: PersonData,
-    hukou_village: Village,
-    household: Household | None,
-    today: dt.date,
-) -> Person:
-    """The unsaved person for ``data``, with every check that needs no database."""
-    checked = person_fields_check(
+def _checked(data: PersonData, today: dt.date) -> CheckedPerson:
+    """``data``'s fields through :func:`person_fields_check`, once."""
+    if data.checked is not None:
+        return data.checked
+    return person_fields_check(
         id_type=data.id_type,
         id_number=data.id_number,
         name=data.name,
@@ -75,6 +88,17 @@ def _person_new(
         phone=data.phone,
         today=today,
     )
+
+
+def _person_new(
+    *,
+    data: PersonData,
+    hukou_village: Village,
+    household: Household | None,
+    today: dt.date,
+) -> Person:
+    """The unsaved person for ``data``, with every check that needs no database."""
+    checked = _checked(data, today)
     return Person(
         id_type=data.id_type,
         id_number=checked.id_number,
@@ -179,7 +203,10 @@ def household_register(
 ) -> Household:
     """Register a household with its head and members, all or nothing."""
     data = HouseholdData(head=head, members=members, number=number, address=address)
-    return _households_register(actor=actor, village=village, households=[data], rows=False)[0]
+    households, _ = _households_register(
+        actor=actor, village=village, households=[data], rows=False
+    )
+    return households[0]
 
 
 @transaction.atomic
@@ -193,6 +220,18 @@ def household_register_many(
     An ID number or household number that appears twice in the batch is refused like one
     already registered.
     """
+    registered, _ = _households_register(
+        actor=actor, village=village, households=households, rows=True
+    )
+    return registered
+
+
+@transaction.atomic
+def household_register_many_ids(
+    *, actor: Any, village: Village, households: Sequence[HouseholdData]
+) -> tuple[list[Household], dict[str, int]]:
+    """:func:`household_register_many`, also returning the new persons' ids by ID number
+    (an importer goes on to tag them without reading them back)."""
     return _households_register(actor=actor, village=village, households=households, rows=True)
 
 
@@ -209,9 +248,37 @@ def _household_exists(number: str) -> ApplicationError:
     return ApplicationError("household_exists", f"户号{number}已登记，不能重复登记", number=number)
 
 
+PERSON_FIELDS = (
+    "id",
+    "id_type",
+    "id_cipher",
+    "id_digest",
+    "id_last6_digest",
+    "name",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "phone",
+    "household_id",
+    "relation_to_head",
+    "hukou_village_id",
+    "residence_village_id",
+    "status",
+    "deceased_on",
+    "id_warnings",
+    "created_at",
+    "updated_at",
+)
+HOUSEHOLD_FIELDS = ("id", "village_id", "number", "address", "head_id", "created_at")
+
+
 def _households_register(
     *, actor: Any, village: Village, households: Sequence[HouseholdData], rows: bool
-) -> list[Household]:
+) -> tuple[list[Household], dict[str, int]]:
+    """Check every household of the batch, then write households, persons and one audit
+    entry per household as sets (:func:`yibao.core.bulk.insert_rows`), ids reserved first
+    so that each household is inserted with its head. Returns the households and the new
+    persons' ids by ID number."""
     require_village(actor, village, write=True)
     today = clock.today()
     numbers = [(h.number or "").strip() or None for h in households]
@@ -232,89 +299,144 @@ def _households_register(
         for person in Person.objects.filter(id_digest__in=chunk).select_related("hukou_village"):
             registered[person.id_digest] = person
 
-    built: list[tuple[Household, list[Person]]] = []
+    built: list[tuple[HouseholdData, str | None, list[tuple[PersonData, CheckedPerson]]]] = []
     seen_numbers: dict[str, int] = {}
     seen_persons: dict[str, int] = {}
     for row, (data, number) in enumerate(zip(households, numbers, strict=True), start=1):
         try:
             if number is not None and (number in taken_numbers or number in seen_numbers):
                 raise _household_exists(number)
-            household = Household(village=village, number=number, address=data.address)
             head = data.head if data.head.relation_to_head else _with_relation(data.head, "户主")
             persons = []
             for member in (head, *data.members):
-                person = _person_new(
-                    data=member, hukou_village=village, household=household, today=today
-                )
-                if person.id_digest in registered:
-                    raise _duplicate(registered[person.id_digest], actor)
-                if person.id_digest in seen_persons:
-                    raise _duplicate_in_batch(person, seen_persons[person.id_digest], rows=rows)
-                seen_persons[person.id_digest] = row
-                persons.append(person)
+                checked = _checked(member, today)
+                digest = id_digest(checked.id_number, key=key)
+                if digest in registered:
+                    raise _duplicate(registered[digest], actor)
+                if digest in seen_persons:
+                    raise _duplicate_in_batch(
+                        checked.name, checked.id_number, seen_persons[digest], rows=rows
+                    )
+                seen_persons[digest] = row
+                persons.append((member, checked))
         except ApplicationError as error:
             raise (_in_row(error, row, number) if rows else error) from None
         if number is not None:
             seen_numbers[number] = row
-        built.append((household, persons))
+        built.append((data, number, persons))
 
     # Ids first, so that each household is inserted with its head already set.
-    reserved = reserve_ids(
-        (Household, len(built)), (Person, sum(len(persons) for _, persons in built))
+    household_ids, person_ids = reserve_ids(
+        (Household, len(built)), (Person, sum(len(persons) for _, _, persons in built))
     )
-    household_ids, person_ids = iter(reserved[0]), iter(reserved[1])
-    for household, persons in built:
-        household.pk = next(household_ids)
-        for person in persons:
-            person.pk = next(person_ids)
-            person.household = household
-        household.head = persons[0]
-    try:
-        with transaction.atomic():
-            Household.objects.bulk_create([household for household, _ in built])
-            Person.objects.bulk_create([p for _, persons in built for p in persons])
-    except IntegrityError:
-        # Registered by a concurrent request between the checks above and the inserts.
-        error = _raced(built, actor)
-        if error is None:
-            raise
-        raise error from None
-    # One entry per household: the business action, with every member it registered.
-    audit_bulk(
-        [
+    now = timezone.now()  # as auto_now_add would stamp them
+    new_ids: dict[str, int] = {}
+    household_rows: list[tuple[Any, ...]] = []
+    person_rows: list[tuple[Any, ...]] = []
+    result: list[Household] = []
+    entries = []
+    ids = iter(person_ids)
+    for household_id, (data, number, persons) in zip(household_ids, built, strict=True):
+        members = []
+        for member, checked in persons:
+            values = _person_values(
+                next(ids),
+                member,
+                checked,
+                household_id=household_id,
+                village=village,
+                now=now,
+                key=key,
+            )
+            new_ids[checked.id_number] = values["id"]
+            person_rows.append(tuple(values[name] for name in PERSON_FIELDS))
+            members.append({"id": values["id"], **snapshot_values(Person, values)})
+        head_id = members[0]["id"]
+        household_rows.append((household_id, village.pk, number, data.address, head_id, now))
+        household = Household(
+            pk=household_id, village=village, number=number, address=data.address, head_id=head_id
+        )
+        household.created_at = now
+        household._state.adding = False
+        result.append(household)
+        entries.append(
             audit_entry(
                 actor=actor,
                 action="household.register",
                 instance=household,
-                after={
-                    **snapshot(household),
-                    "members": [{"id": p.pk, **snapshot(p)} for p in persons],
-                },
+                after={**snapshot(household), "members": members},
             )
-            for household, persons in built
-        ]
-    )
-    return [household for household, _ in built]
+        )
+    try:
+        with transaction.atomic():
+            insert_rows(Household, HOUSEHOLD_FIELDS, household_rows)
+            insert_rows(Person, PERSON_FIELDS, person_rows)
+    except IntegrityError:
+        # Registered by a concurrent request between the checks above and the inserts.
+        error = _raced(
+            [id_digest(n, key=key) for n in new_ids], [n for _, n, _ in built if n], actor
+        )
+        if error is None:
+            raise
+        raise error from None
+    # One entry per household: the business action, with every member it registered.
+    audit_bulk(entries)
+    return result, new_ids
 
 
-def _duplicate_in_batch(person: Person, first_row: int, *, rows: bool) -> ApplicationError:
+def _person_values(
+    pk: int,
+    data: PersonData,
+    checked: CheckedPerson,
+    *,
+    household_id: int,
+    village: Village,
+    now: dt.datetime,
+    key: FieldKey,
+) -> dict[str, Any]:
+    """The stored fields (attnames) of a new person of a household, checked, and the plain
+    ``id_number`` its audit snapshot masks (not a column: it is stored encrypted, by
+    :func:`~yibao.registry.idcrypto.id_number_fields`, the one place a number is sealed)."""
+    residence = data.residence_village
+    return {
+        "id": pk,
+        "id_type": data.id_type,
+        "id_number": checked.id_number,
+        **id_number_fields(checked.id_number, key=key),
+        "name": checked.name,
+        "name_initials": name_initials(checked.name),
+        "sex": checked.sex,
+        "birth_date": checked.birth_date,
+        "phone": checked.phone,
+        "household_id": household_id,
+        "relation_to_head": data.relation_to_head,
+        "hukou_village_id": village.pk,
+        "residence_village_id": residence.pk if residence is not None else None,
+        "status": Person.Status.ALIVE.value,
+        "deceased_on": None,
+        "id_warnings": list(checked.warnings),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _duplicate_in_batch(
+    name: str, id_number: str, first_row: int, *, rows: bool
+) -> ApplicationError:
     where = f"本批第{first_row}户" if rows else "本户"
+    label = f"{name}（{mask_id_number(id_number)}）"
     return ApplicationError(
-        "person_exists",
-        f"{person.label}在{where}中已出现，不能重复登记",
-        person=person.label,
+        "person_exists", f"{label}在{where}中已出现，不能重复登记", person=label
     )
 
 
-def _raced(built: list[tuple[Household, list[Person]]], actor: Any) -> ApplicationError | None:
-    digests = [p.id_digest for _, persons in built for p in persons]
+def _raced(digests: list[str], household_numbers: list[str], actor: Any) -> ApplicationError | None:
     for chunk in _chunks(digests):
         existing = (
             Person.objects.filter(id_digest__in=chunk).select_related("hukou_village").first()
         )
         if existing is not None:
             return _duplicate(existing, actor)
-    household_numbers = [h.number for h, _ in built if h.number]
     for chunk in _chunks(household_numbers):
         taken = Household.objects.filter(number__in=chunk).values_list("number", flat=True)
         if taken:
@@ -333,6 +455,21 @@ def _with_relation(data: PersonData, relation: str) -> PersonData:
         sex=data.sex,
         birth_date=data.birth_date,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityTagData:
+    """One hardship identity of a person, as a department's list or a sheet states it."""
+
+    person_id: int
+    category_key: str
+    department: str
+    category_name: str = ""
+    source_list: str = ""
+    source_batch: str = ""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    certified_on: dt.date | None = None
 
 
 @transaction.atomic
@@ -360,34 +497,28 @@ def identity_tag_add(
     """
     require_person(actor, person, write=True)
     require_office(actor, f"为{person.label}添加身份标识")
-    key = (category_key or "").strip()
-    if not key:
-        raise ApplicationError(
-            "identity_required", f"{person.label}：未填写身份类别", person=person.label
-        )
-    identity_category_check(person, key)
-    if not (department or "").strip():
-        raise ApplicationError(
-            "department_required",
-            f"{person.label}：身份“{key}”未填写认定部门",
-            person=person.label,
-        )
-    if valid_from and valid_to and valid_from > valid_to:
-        raise ApplicationError(
-            "invalid_window",
-            f"{person.label}：身份“{key}”的有效期起{valid_from}晚于有效期止{valid_to}",
-            person=person.label,
-        )
+    data = IdentityTagData(
+        person_id=person.pk,
+        category_key=(category_key or "").strip(),
+        department=(department or "").strip(),
+        category_name=category_name,
+        source_list=source_list,
+        source_batch=source_batch,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        certified_on=certified_on,
+    )
+    _identity_tag_check(person, data, known=lambda key: identity_category_check(person, key))
     existing = IdentityTag.objects.filter(
-        person=person, category_key=key, source_batch=source_batch
+        person=person, category_key=data.category_key, source_batch=source_batch
     ).first()
     if existing is not None:
         return existing
     tag = IdentityTag.objects.create(
         person=person,
-        category_key=key,
+        category_key=data.category_key,
         category_name=category_name,
-        department=department.strip(),
+        department=data.department,
         source_list=source_list,
         source_batch=source_batch,
         valid_from=valid_from,
@@ -396,6 +527,130 @@ def identity_tag_add(
     )
     audit_record(actor=actor, action="identity_tag.add", instance=tag, after=snapshot(tag))
     return tag
+
+
+TAG_FIELDS = (
+    "id",
+    "person_id",
+    "category_key",
+    "category_name",
+    "department",
+    "source_list",
+    "source_batch",
+    "valid_from",
+    "valid_to",
+    "certified_on",
+    "created_at",
+)
+
+
+@transaction.atomic
+def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> int:
+    """Add many identity tags at once, all or nothing, each checked as
+    :func:`identity_tag_add` checks one (the first refusal names the person and nothing is
+    written); a tag already there (same person, category and batch, or twice in ``tags``)
+    is skipped. Written as one set with one audit entry per tag. Returns the tags added."""
+    if not tags:
+        return 0
+    scope = scope_of(actor)
+    scope.require_office("添加身份标识")
+    persons: dict[int, Person] = {}
+    for chunk in _chunks(sorted({t.person_id for t in tags})):
+        persons.update(
+            Person.objects.filter(pk__in=chunk)
+            .select_related("hukou_village", "residence_village")
+            .in_bulk()
+        )
+    known: dict[tuple[int | None, int | None, str], bool] = {}
+    wanted: list[tuple[Person, IdentityTagData]] = []
+    for raw in tags:
+        data = replace(
+            raw,
+            category_key=(raw.category_key or "").strip(),
+            department=(raw.department or "").strip(),
+        )
+        person = persons.get(data.person_id)
+        if person is None:
+            raise not_found(f"编号为{data.person_id}的参保人", person_id=data.person_id)
+        scope.require_person(person, write=True)
+
+        def check(key: str, person: Person = person) -> None:
+            # One policy lookup per villages and category; a refusal still names the person.
+            villages = (person.hukou_village_id, person.residence_village_id, key)
+            if known.get(villages) is not True:
+                known[villages] = False
+                identity_category_check(person, key)
+                known[villages] = True
+
+        _identity_tag_check(person, data, known=check)
+        wanted.append((person, data))
+    present: set[tuple[int, str, str]] = set()
+    for chunk in _chunks(sorted({p.pk for p, _ in wanted})):
+        present.update(
+            IdentityTag.objects.filter(person_id__in=chunk).values_list(
+                "person_id", "category_key", "source_batch"
+            )
+        )
+    new: list[tuple[Person, IdentityTagData]] = []
+    for person, data in wanted:
+        key = (person.pk, data.category_key, data.source_batch)
+        if key not in present:
+            present.add(key)
+            new.append((person, data))
+    (ids,) = reserve_ids((IdentityTag, len(new)))
+    now = timezone.now()  # as auto_now_add would stamp them
+    rows, entries = [], []
+    for pk, (person, data) in zip(ids, new, strict=True):
+        values = {
+            "id": pk,
+            "person_id": person.pk,
+            "category_key": data.category_key,
+            "category_name": data.category_name,
+            "department": data.department,
+            "source_list": data.source_list,
+            "source_batch": data.source_batch,
+            "valid_from": data.valid_from,
+            "valid_to": data.valid_to,
+            "certified_on": data.certified_on,
+            "created_at": now,
+        }
+        rows.append(tuple(values[name] for name in TAG_FIELDS))
+        tag = IdentityTag(pk=pk, person=person)
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="identity_tag.add",
+                instance=tag,
+                after=snapshot_values(IdentityTag, values),
+            )
+        )
+    insert_rows(IdentityTag, TAG_FIELDS, rows)
+    audit_bulk(entries)
+    return len(new)
+
+
+def _identity_tag_check(person: Person, data: IdentityTagData, *, known: Any) -> None:
+    """The checks of one tag of ``person`` that need no database write: a category, known
+    to a policy of the person's township (``known(key)`` raises), a department, a window in
+    order."""
+    key = data.category_key
+    if not key:
+        raise ApplicationError(
+            "identity_required", f"{person.label}：未填写身份类别", person=person.label
+        )
+    known(key)
+    if not data.department:
+        raise ApplicationError(
+            "department_required",
+            f"{person.label}：身份“{key}”未填写认定部门",
+            person=person.label,
+        )
+    if data.valid_from and data.valid_to and data.valid_from > data.valid_to:
+        raise ApplicationError(
+            "invalid_window",
+            f"{person.label}：身份“{key}”的有效期起{data.valid_from}晚于有效期止{data.valid_to}",
+            person=person.label,
+        )
 
 
 def identity_category_check(person: Person, key: str) -> None:

@@ -11,9 +11,11 @@ All or nothing by default: one bad row and nothing is written. With
 reported. A person whose ID number is already registered under the same name is reported
 as already present and skipped, so importing the same file twice creates no duplicates.
 
-Writes go through the registry services (``household_register``, ``person_register``,
-``identity_tag_add``), which check scope again, audit every record and refuse anything the
-pre-check missed (a concurrent import, for instance).
+Writes go through the registry's batch services (``household_register_many_ids`` for new
+households, ``identity_tags_add_many``; ``person_register`` for a newcomer to a household
+already registered), which check scope again, audit every record and refuse anything the
+pre-check missed (a concurrent import, for instance). Each row's fields are checked once,
+by :func:`yibao.registry.checks.person_fields_check`, and the service is handed that answer.
 """
 
 from __future__ import annotations
@@ -34,15 +36,16 @@ from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.core.models import AuditLog
 from yibao.policy import PolicyError, get_policy
-from yibao.registry.checks import HEAD_RELATIONS, person_fields_check
+from yibao.registry.checks import HEAD_RELATIONS, CheckedPerson, person_fields_check
 from yibao.registry.idnumbers import normalise, parse_id_number
 from yibao.registry.models import Household, Person, Village
 from yibao.registry.selectors import persons_by_id_number
 from yibao.registry.services import (
     HouseholdData,
+    IdentityTagData,
     PersonData,
-    household_register_many,
-    identity_tag_add,
+    household_register_many_ids,
+    identity_tags_add_many,
     person_register,
 )
 
@@ -205,6 +208,7 @@ class _Row:
     department: str = ""
     error: tuple[str, str] | None = None  # (code, reason)
     existing: Person | None = None  # registered under the same name: skipped
+    checked: CheckedPerson | None = None  # person_fields_check's answer for this row
 
     def reject(self, code: str, reason: str) -> None:
         if self.error is None:
@@ -229,6 +233,7 @@ class _Row:
             residence_village=self.residence_village,
             sex=self.sex,
             birth_date=self.birth_date,
+            checked=self.checked,
         )
 
 
@@ -407,6 +412,7 @@ def _parse_row(
         else:
             row.id_number, row.phone = checked.id_number, checked.phone
             row.sex, row.birth_date = checked.sex, checked.birth_date
+            row.checked = checked
 
     village_text = _text(get(cells, "hukou_village"))
     if village_text:
@@ -836,7 +842,7 @@ def _write(
         if not import_good_rows:
             raise _Abort from None
 
-    created: list[tuple[_Row, Person]] = []
+    created: list[tuple[_Row, int]] = []  # (row, the new person's id)
     analyzed = ANALYZE_ROWS // 2
     # New households go through the registry's batch service, per village and chunk.
     new: dict[Village, list[tuple[_Group, list[_Row]]]] = {}
@@ -852,7 +858,7 @@ def _write(
         household = group.household
         try:
             with transaction.atomic():
-                persons = [(row, _register_one(actor, row, household=household)) for row in todo]
+                persons = [(row, _register_one(actor, row, household=household).pk) for row in todo]
         except ApplicationError as error:
             refuse(todo, error)
             continue
@@ -872,17 +878,18 @@ def _write(
                 analyze(Person, Household)
                 analyzed = len(created)
     report.persons_created = len(created)
-    for row, person in created:
-        if row.identity:
-            identity_tag_add(
-                actor=actor,
-                person=person,
-                category_key=row.identity,
-                department=row.department,
-                source_list=source,
-                source_batch=source_batch,
-            )
-            report.identity_tags_added += 1
+    tags = [
+        IdentityTagData(
+            person_id=person_id,
+            category_key=row.identity,
+            department=row.department,
+            source_list=source,
+            source_batch=source_batch,
+        )
+        for row, person_id in created
+        if row.identity
+    ]
+    report.identity_tags_added = identity_tags_add_many(actor=actor, tags=tags)
     if report.persons_created:
         AuditLog.objects.create(
             actor=actor if getattr(actor, "pk", None) is not None else None,
@@ -907,7 +914,7 @@ def _register_households(
     village: Village,
     batch: list[tuple[_Group, list[_Row]]],
     refuse: Callable[[list[_Row], ApplicationError], None],
-) -> tuple[list[tuple[_Row, Person]], int]:
+) -> tuple[list[tuple[_Row, int]], int]:
     """Register ``batch`` with ``household_register_many``; a household it refuses is
     reported (``refuse`` aborts an all-or-nothing import) and the rest sent again."""
     while batch:
@@ -925,7 +932,9 @@ def _register_households(
             )
         try:
             with transaction.atomic():
-                households = household_register_many(actor=actor, village=village, households=data)
+                households, ids = household_register_many_ids(
+                    actor=actor, village=village, households=data
+                )
         except ApplicationError as error:
             row = error.params.get("row")
             if not isinstance(row, int) or not 1 <= row <= len(batch):
@@ -935,10 +944,7 @@ def _register_households(
             refuse(batch[row - 1][1], _unrowed(error))
             batch = batch[: row - 1] + batch[row:]
             continue
-        rows = [r for _, todo in batch for r in todo]
-        registered = persons_by_id_number([r.id_number for r in rows])
-        persons = [(r, registered[r.id_number]) for r in rows]
-        return persons, len(households)
+        return [(r, ids[r.id_number]) for _, todo in batch for r in todo], len(households)
     return [], 0
 
 
