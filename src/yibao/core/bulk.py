@@ -73,7 +73,11 @@ def _adapter(field: Any) -> Callable[[Any], Any] | None:
         encoder = field.encoder
 
         def dump(value: Any) -> Any:
-            return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
+            if value is None:
+                return None
+            if value == [] or value == {}:
+                return "[]" if isinstance(value, list) else "{}"
+            return json.dumps(value, cls=encoder, ensure_ascii=False)
 
         return dump
     if connection.vendor == "sqlite" and kind == "DateTimeField":

@@ -235,12 +235,11 @@ def _village(
         households=[_household_data(household) for household in village_plan.households],
     )
     persons = {p.id_number: p for p in Person.objects.filter(hukou_village=village)}
-    for member in village_plan.persons:
-        person = persons[member.id_number]
-        for tag in village_plan.tags.get(member.id_number, ()):
-            registry.identity_tag_add(
-                actor=clerk,
-                person=person,
+    registry.identity_tags_add_many(
+        actor=clerk,
+        tags=[
+            registry.IdentityTagData(
+                person_id=persons[member.id_number].pk,
                 category_key=tag.key,
                 category_name=tag.key,
                 department=tag.department,
@@ -249,6 +248,12 @@ def _village(
                 valid_from=tag.certified_on,
                 certified_on=tag.certified_on,
             )
+            for member in village_plan.persons
+            for tag in village_plan.tags.get(member.id_number, ())
+        ],
+    )
+    for member in village_plan.persons:
+        person = persons[member.id_number]
         if member.fate == "employee":
             registry.other_insurance_record(
                 actor=clerk,
