@@ -178,3 +178,36 @@ def test_an_office_back_dates_with_a_reason(clerk, town, settings):
     response = clerk.post_json(f"{API}/payments", body)
     assert response.status_code == 201, response.json()
     assert response.json()["paid_at"].startswith("2022-12-10")
+
+
+def test_an_office_back_dated_entry_names_the_collector_who_took_the_cash(
+    clerk, sanhe, town, settings
+):
+    settings.YIBAO_TODAY = "2022-12-20"
+    taker = town.sanhe_collector.collector
+    body = payment_body(
+        f.person(town.sanhe),
+        paid_at="2022-12-10T15:00:00+08:00",
+        backdate_reason="停电期间的纸质票据",
+        taken_by_collector_id=taker.pk,
+    )
+    response = clerk.post_json(f"{API}/payments", body)
+    assert response.status_code == 201, response.json()
+    assert Payment.objects.get().collector == taker
+    other = town.binjiang_collector.collector
+    refused = clerk.post_json(
+        f"{API}/payments",
+        payment_body(
+            f.person(town.sanhe, name="乙"),
+            paid_at="2022-12-10T15:00:00+08:00",
+            backdate_reason="纸质票据",
+            taken_by_collector_id=other.pk,
+        ),
+    )
+    assert refused.status_code == 400
+    assert error_of(refused)["code"] == "collector_not_of_village"
+    own = sanhe.post_json(
+        f"{API}/payments",
+        payment_body(f.person(town.sanhe, name="丙"), taken_by_collector_id=taker.pk),
+    )
+    assert own.status_code == 403 and error_of(own)["code"] == "taken_by_office_only"

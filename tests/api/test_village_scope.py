@@ -21,7 +21,7 @@ import pytest
 from tests.records import factories as f
 from yibao.api.main import api
 from yibao.api.urls import urlpatterns
-from yibao.collection.models import Collector
+from yibao.collection.models import Collector, EnrollmentFact
 from yibao.collection.services import enrollment_create, payment_record
 from yibao.core.models import AuditLog
 
@@ -110,7 +110,11 @@ def sanhe_records(town):
         actor=collector, person=payer, policy_id=POLICY, tier=1, amount="350", channel="cash"
     )
     newcomer = f.person(town.sanhe, name="孙三")
+    fact = EnrollmentFact.objects.create(
+        person=payer, benefit_year=f.YEAR, policy_id=POLICY, kind="graduating", reason="毕业"
+    )
     return SimpleNamespace(
+        fact=fact,
         person=enrolled,
         enrollment=enrollment,
         payment=payment,
@@ -133,6 +137,7 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
         "kind": "hardship",
         "collector_id": records.collector.pk,
         "day": f.CAMPAIGN_DAY.isoformat(),
+        "fact_id": records.fact.pk,
     }
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
     bodies = {
@@ -170,6 +175,12 @@ def probe(method: str, path: str, town, records) -> tuple[str, dict[str, Any] | 
         },
         ("GET", f"{API}/villages/{{village_id}}/unpaid"): None,
         ("POST", f"{API}/persons/{{person_id}}/contacts"): {"outcome": "away"},
+        ("POST", f"{API}/persons/{{person_id}}/enrollment-facts"): {
+            "policy": POLICY,
+            "kind": "graduating",
+            "reason": "毕业",
+        },
+        ("POST", f"{API}/enrollment-facts/{{fact_id}}/end"): {"reason": "撤回"},
     }
     queries = {
         ("GET", f"{API}/persons"): f"?village_id={town.sanhe.pk}",
@@ -229,6 +240,7 @@ def test_another_village_s_record_answers_as_one_that_does_not_exist(
         payment=_ghost(999_993),
         newcomer=_ghost(999_994),
         collector=_ghost(999_995),
+        fact=_ghost(999_996),
     )
     ghost_url, ghost_body = probe(method, path, nowhere, ghosts)
     refused, absent = (
@@ -252,7 +264,7 @@ def test_the_same_request_succeeds_for_the_village_s_own_collector(
     """The probe is a real request: the refusal above is the village scope, nothing else."""
     url, body = probe(method, path, town, sanhe_records)
     response = send(sanhe, method, url, body)
-    if path in OFFICE_ONLY:
+    if path in OFFICE_ONLY or (method, path) in OFFICE_WRITES:
         # Marking identities is the township's (璧城街道办发〔2022〕36号 五（二）1): the own
         # collector is refused for the role, not the village.
         assert response.status_code == 403 and error_of(response)["code"] == "office_required"
@@ -261,6 +273,11 @@ def test_the_same_request_succeeds_for_the_village_s_own_collector(
 
 
 OFFICE_ONLY = {f"{API}/persons/{{person_id}}/identity-tags"}
+# What offices record about a person's year (graduating, 预参保, an office's decision).
+OFFICE_WRITES = {
+    ("POST", f"{API}/persons/{{person_id}}/enrollment-facts"),
+    ("POST", f"{API}/enrollment-facts/{{fact_id}}/end"),
+}
 
 
 @pytest.mark.parametrize(("method", "path"), SCOPED, ids=[f"{m} {p}" for m, p in SCOPED])

@@ -22,7 +22,7 @@ from yibao.intake.services import (
     identity_list_discard,
     identity_list_stage,
 )
-from yibao.registry.models import District, IdentityTag, Township
+from yibao.registry.models import District, IdentityTag, Township, Village
 
 BISHAN = "bishan-bicheng-2023"
 HEADER = ["姓名", "身份证号", "身份类别", "有效期起", "有效期止"]
@@ -144,13 +144,18 @@ def test_an_entry_past_its_categorys_window_is_flagged(town, people, tmp_path):
     ]
 
 
-def test_the_review_shows_the_policys_order_for_a_person_with_several_identities(
-    town, people, tmp_path
-):
-    f.tag(people["甲"], "低保对象", department="区民政局")
-    rows = [HEADER, ["甲", people["甲"].id_number, "城乡重度（一二级）残疾人员", "", ""]]
+def test_the_review_shows_the_policys_order_for_a_person_with_several_identities(db, tmp_path):
+    # A 璧城 resident: 城乡重度（一二级）残疾人员 is a category of the person's own township's
+    # policy (the tag service's check runs at staging).
+    township = Township.objects.create(
+        district=District.objects.create(name="璧山区", code="500120"), name="璧城街道"
+    )
+    person = f.person(Village.objects.create(township=township, name="东林社区"), name="甲")
+    office = f.user("bicheng", role=Collector.Role.TOWNSHIP, township=township)
+    f.tag(person, "低保对象", department="区民政局")
+    rows = [HEADER, ["甲", person.id_number, "城乡重度（一二级）残疾人员", "", ""]]
     staged = identity_list_stage(
-        actor=town.office,
+        actor=office,
         path=write_xlsx(tmp_path / "残联.xlsx", rows),
         header=header("2023-01", "2023-01-10", department="区残联"),
     )
@@ -240,3 +245,27 @@ def test_a_list_entry_keeps_its_number_encrypted_and_reads_it_back(town, people,
             for v in cursor.fetchone()
         )
     assert "外人" in row and unregistered not in row and unregistered[-6:] not in row
+
+
+def test_a_row_whose_category_the_persons_township_does_not_know_is_invalid_before_confirmation(
+    town, people, tmp_path
+):
+    # 三江街道's policy (三江街发〔2022〕139号 附件1) has no 城乡重度（一二级）残疾人员: the tag
+    # service would refuse it, so staging reports it per row and confirmation writes nothing.
+    rows = [
+        HEADER,
+        ["甲", people["甲"].id_number, "城乡重度（一二级）残疾人员", "", ""],
+        ["乙", people["乙"].id_number, "低保对象", "", ""],
+    ]
+    staged = identity_list_stage(
+        actor=town.office,
+        path=write_xlsx(tmp_path / "残联.xlsx", rows),
+        header=header("2023-01", "2023-01-10", department="区残联"),
+    )
+    entries = {e.name: e for e in staged.entries.all()}
+    assert entries["甲"].change == "invalid"
+    assert "三江街道的政策" in entries["甲"].detail
+    assert "没有身份类别“城乡重度（一二级）残疾人员”" in entries["甲"].detail
+    assert entries["乙"].change == "new"
+    identity_list_confirm(actor=town.office, identity_list=staged)
+    assert [t.category_key for t in IdentityTag.objects.order_by("id")] == ["低保对象"]

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from yibao.collection.models import Collector
+from yibao.registry.models import District, Township, Village
 
 from . import factories as f
 
@@ -58,3 +59,12 @@ def purge_audit_log() -> None:
 def ledger_transactional_db(transactional_db):
     yield
     purge_audit_log()
+
+
+@pytest.fixture
+def bicheng(db):
+    """璧城街道 (璧山区): a village and the township office."""
+    district = District.objects.create(name="璧山区", code="500120")
+    township = Township.objects.create(district=district, name="璧城街道")
+    village = Village.objects.create(township=township, name="东林社区", seq=1)
+    return village, f.user("bicheng_office", role=Collector.Role.TOWNSHIP, township=township)

@@ -294,3 +294,29 @@ def test_progress_is_reported_every_n_rows(town, thousand):
     )
     assert [s for s in seen if s[0] == "校验"] == [("校验", n, 1000) for n in (250, 500, 750, 1000)]
     assert seen[-1] == ("导入", 950, 950)
+
+
+def test_without_a_policy_an_unknown_category_is_rejected_by_the_tag_services_own_check(
+    town, tmp_path
+):
+    rows = [
+        list(HEADERS),
+        member(
+            household="", name="丁", number=resident_id(93), identity="富豪", department="民政局"
+        ),
+        member(
+            household="",
+            name="戊",
+            number=resident_id(94),
+            identity="低保对象",
+            department="民政局",
+        ),
+    ]
+    path = write_xlsx(tmp_path / "j.xlsx", rows)
+
+    report = persons_import(actor=town.office, path=path)
+
+    assert [(r.row, r.code) for r in report.rejected] == [(2, "unknown_identity")]
+    [rejected] = report.rejected
+    assert "三江街道的政策" in rejected.reason and "没有身份类别“富豪”" in rejected.reason
+    assert not Person.objects.exists() and not IdentityTag.objects.exists()

@@ -9,7 +9,13 @@ from ninja import Header, Query, Router, Status
 
 from yibao.collection import services
 from yibao.collection.selectors import collection_totals, village_ledger
-from yibao.core.access import access_enrollment, access_payment, access_person, access_village
+from yibao.core.access import (
+    access_collector,
+    access_enrollment,
+    access_payment,
+    access_person,
+    access_village,
+)
 
 from .schemas import (
     EnrollmentIn,
@@ -70,6 +76,11 @@ def payment_record(
 ) -> Any:
     actor = request.auth
     person = access_person(actor, payload.person_id)
+    taken_by = (
+        access_collector(actor, payload.taken_by_collector_id)
+        if payload.taken_by_collector_id is not None
+        else None
+    )
     result = services.payment_submit(
         actor=actor,
         person=person,
@@ -82,6 +93,7 @@ def payment_record(
         receipt_number=payload.receipt_number,
         idempotency_key=idempotency_key,
         population=payload.population,
+        taken_by=taken_by,
     )
     return Status(201 if result.created else 200, result.payment)
 

@@ -26,6 +26,7 @@ FORBIDDEN = frozenset(
         "office_required",
         "id_number_forbidden",
         "backdate_office_only",
+        "taken_by_office_only",
         "collector_only",
     }
 )
@@ -34,8 +35,10 @@ NOT_FOUND = frozenset({"not_found"})
 CONFLICT = frozenset(
     {
         "already_deceased",
+        "already_ended",
         "already_enrolled",
         "already_paid",
+        "already_recorded",
         "already_reversed",
         "day_closed",
         "enrollment_paid",

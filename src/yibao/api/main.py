@@ -8,6 +8,7 @@ from yibao.funds import api as funds_api
 from yibao.intake import api as intake_api
 
 from . import campaign, collection, errors, outreach, policies, progress, quotes, registry
+from . import facts as facts_api
 from .auth import BearerToken, SessionCsrf
 from .docs import OfflineSwagger
 
@@ -37,3 +38,4 @@ api.add_router("", progress.router)
 api.add_router("", intake_api.router)
 api.add_router("", funds_api.router)
 api.add_router("", campaign.router)
+api.add_router("", facts_api.router)

@@ -251,6 +251,13 @@ class PaymentIn(Schema):
     )
     receipt_number: Annotated[str, Field(max_length=64)] | None = None
     population: Population = "resident"
+    taken_by_collector_id: int | None = Field(
+        None,
+        description=(
+            "街道、区县经办补录村（社区）征收员收取的缴费（如停电期间的纸质票据）时，"
+            "收款征收员的编号：须为该村（社区）的征收员，现金记入其手中"
+        ),
+    )
 
 
 class PaymentOut(Schema):

@@ -16,7 +16,7 @@ from yibao.policy import PolicyEngine, Quote
 from yibao.registry.models import IdentityTag, Person
 
 from .models import Enrollment, Payment
-from .selectors import live_payments
+from .selectors import PRE_ENROLLED, employee_moves, live_payments
 
 TIERS = (1, 2)
 
@@ -30,8 +30,11 @@ class TierQuote:
     refusal: ApplicationError | None
 
 
-def tier_quotes(*, actor: Any, person: Person, engine: PolicyEngine) -> list[TierQuote]:
-    """Both tiers side by side, priced on the campaign date for ``person``'s identities."""
+def tier_quotes(
+    *, actor: Any, person: Person, engine: PolicyEngine, on: dt.date | None = None
+) -> list[TierQuote]:
+    """Both tiers side by side, priced on the campaign date (or ``on``, an office's
+    back-dated entry) for ``person``'s identities."""
     from .services import _quote  # the one place that turns tags into an engine request
 
     result = []
@@ -39,7 +42,11 @@ def tier_quotes(*, actor: Any, person: Person, engine: PolicyEngine) -> list[Tie
     for tier in TIERS:
         try:
             quote = _quote(
-                person=person, policy=engine, tier=tier, population=population, on=clock.today()
+                person=person,
+                policy=engine,
+                tier=tier,
+                population=population,
+                on=on or clock.today(),
             )
             result.append(TierQuote(tier, quote, None))
         except ApplicationError as refusal:
@@ -55,6 +62,8 @@ STATUS_LABELS = {
     "unpaid": "已登记未缴费",
     "paid": "已缴费",
     "zero": "零申报",
+    "pre_enrolled": "预参保",
+    "employee": "已转职工医保",
 }
 
 
@@ -62,7 +71,7 @@ STATUS_LABELS = {
 class DeskStatus:
     """A person's standing for one benefit year, as a tag on the desk."""
 
-    key: str  # deceased / unregistered / unpaid / paid / zero
+    key: str  # deceased / unregistered / unpaid / paid / zero / pre_enrolled / employee
     tier: int | None
     enrollment: Enrollment | None
     payment: Payment | None = None  # the live payment that settles it
@@ -76,7 +85,7 @@ class DeskStatus:
 
     @property
     def settled(self) -> bool:
-        return self.key in ("paid", "zero")
+        return self.key in ("paid", "zero", "pre_enrolled", "employee")
 
 
 def desk_statuses(persons: list[Person], benefit_year: int) -> dict[int, DeskStatus]:
@@ -91,6 +100,8 @@ def desk_statuses(persons: list[Person], benefit_year: int) -> dict[int, DeskSta
         p.enrollment_id: p
         for p in live_payments().filter(enrollment_id__in=[e.pk for e in enrollments.values()])
     }
+    paid_ids = [e.person_id for e in enrollments.values() if e.status == Enrollment.Status.PAID]
+    moves = employee_moves(paid_ids, benefit_year) if paid_ids else {}
     result = {}
     for person in persons:
         enrollment = enrollments.get(person.pk)
@@ -98,6 +109,8 @@ def desk_statuses(persons: list[Person], benefit_year: int) -> dict[int, DeskSta
             key = "deceased"
         elif enrollment is None:
             key = "unregistered"
+        elif person.pk in moves:
+            key = "pre_enrolled" if moves[person.pk] == PRE_ENROLLED else "employee"
         elif enrollment.status == Enrollment.Status.PAID:
             key = "zero" if enrollment.personal == 0 else "paid"
         else:

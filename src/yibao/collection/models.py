@@ -370,3 +370,67 @@ class PolicySupplement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id} 补充文件第{self.version}版（{self.document}）"
+
+
+class EnrollmentFact(models.Model):
+    """What a township or district office records about one person's benefit year that the
+    policy engine needs and no list provides: the person graduates from a Chongqing
+    university this year (coverage to 31 December), moves to employee insurance during the
+    year (预参保 during its waiting period, 璧城街道办发〔2022〕36号 八), or the office decides
+    that the person enrolls now at full price without the subsidy that a document the policy
+    cites but the project lacks would give (Tongnan's 潼南府办发〔2021〕77号). Never edited:
+    a mistake is ended with a reason and recorded again."""
+
+    class Kind(models.TextChoices):
+        WITHOUT_SUBSIDY = "without_subsidy", "文件未收录期间不享受资助参保（经办决定）"
+        GRADUATING = "graduating", "当年毕业的在渝高校大学生"
+        EMPLOYEE_WAITING = "employee_waiting", "年度内转职工医保（等待期内预参保）"
+
+    person = models.ForeignKey(
+        Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="enrollment_facts"
+    )
+    benefit_year = models.PositiveSmallIntegerField("待遇年度")
+    policy_id = models.CharField("政策", max_length=64)
+    kind = models.CharField("事项", max_length=32, choices=Kind.choices)
+    starts_on = models.DateField("起始日", null=True, blank=True)
+    ends_on = models.DateField("截止日", null=True, blank=True)
+    reason = models.CharField("依据或原因", max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    ended_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    end_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "参保情况登记"
+        verbose_name_plural = "参保情况登记"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "benefit_year", "kind"],
+                condition=models.Q(ended_at__isnull=True),
+                name="enrollment_fact_one_live_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__lte=models.F("ends_on")),
+                name="enrollment_fact_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.benefit_year}年度 {self.get_kind_display()}"

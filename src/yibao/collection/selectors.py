@@ -29,14 +29,19 @@ from django.utils import timezone
 
 from yibao.campaign.models import TargetReduction, TargetRow, TargetTable
 from yibao.core import clock
-from yibao.core.access import require_collector, require_village, villages_in_scope
+from yibao.core.access import (
+    require_collector,
+    require_person,
+    require_village,
+    villages_in_scope,
+)
 from yibao.policy import get_policy, list_policies
 from yibao.policy.model import EnrollmentFloor
 from yibao.policy.reporting import below_floor
 from yibao.registry.idcrypto import id_number_decrypt, last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
-from .models import Collector, Enrollment, Payment, Remittance
+from .models import Collector, Enrollment, EnrollmentFact, Payment, Remittance
 
 ZERO = Decimal("0")
 
@@ -98,7 +103,7 @@ class LedgerRow:
     masked_id_number: str
     phone: str
     household: str
-    status: str  # 未登记 / 未缴费 / 已缴费 / 已死亡（待核）
+    status: str  # 未登记 / 未缴费 / 已缴费 / 预参保 / 已转职工医保 / 已死亡（待核）
     tier: int | None
     identity: str
     standard: Decimal | None
@@ -171,6 +176,32 @@ def ledger_people(
     return people.order_by("household_id", "pk")
 
 
+PRE_ENROLLED = "预参保"
+MOVED_TO_EMPLOYEE = "已转职工医保"
+
+
+def employee_moves(
+    person_ids: Sequence[int], benefit_year: int, on: dt.date | None = None
+) -> dict[int, str]:
+    """Paid residents who moved to employee insurance during ``benefit_year`` (a live
+    ``employee_waiting`` fact): :data:`PRE_ENROLLED` from joining until the last day of its
+    waiting period (璧城街道办发〔2022〕36号 八), :data:`MOVED_TO_EMPLOYEE` after; by person id.
+    """
+    on = on or clock.today()
+    moves: dict[int, str] = {}
+    for pk, starts_on, ends_on in EnrollmentFact.objects.filter(
+        person_id__in=list(person_ids),
+        benefit_year=benefit_year,
+        kind=EnrollmentFact.Kind.EMPLOYEE_WAITING,
+        ended_at__isnull=True,
+    ).values_list("person_id", "starts_on", "ends_on"):
+        if on > ends_on:
+            moves[pk] = MOVED_TO_EMPLOYEE
+        elif on >= starts_on:
+            moves[pk] = PRE_ENROLLED
+    return moves
+
+
 def ledger_rows(
     *, persons: Sequence[Person], village: Village, benefit_year: int
 ) -> list[LedgerRow]:
@@ -188,6 +219,8 @@ def ledger_rows(
     live_ids = set(
         live_payments().filter(enrollment__in=enrollments.values()).values_list("pk", flat=True)
     )
+    paid_ids = [e.person_id for e in enrollments.values() if e.status == Enrollment.Status.PAID]
+    moves = employee_moves(paid_ids, benefit_year) if paid_ids else {}
     rows = []
     for person in persons:
         enrollment = enrollments.get(person.pk)
@@ -201,7 +234,11 @@ def ledger_rows(
                 masked_id_number=person.masked_id_number,
                 phone=person.phone,
                 household=str(person.household) if person.household else "",
-                status=enrollment.get_status_display() if enrollment else "未登记",
+                status=(
+                    moves.get(person.pk) or enrollment.get_status_display()
+                    if enrollment
+                    else "未登记"
+                ),
                 tier=enrollment.tier if enrollment else None,
                 identity=enrollment.identity_name if enrollment else "",
                 standard=enrollment.standard if enrollment else None,
@@ -1047,6 +1084,18 @@ def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
     )
 
 
+def village_collectors(*, actor: Any, villages: Sequence[Village]) -> list[Collector]:
+    """The collectors of ``villages`` that ``actor`` may see, by name: whom an office may
+    name as having taken the money of a back-dated entry."""
+    return list(
+        collectors_in_scope(actor)
+        .filter(villages__in=[v.pk for v in villages])
+        .select_related("user")
+        .distinct()
+        .order_by("user__username", "pk")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CashEntry:
     """One movement of a collector's cash: a cash payment (``reverses`` None, amount >= 0),
@@ -1186,3 +1235,13 @@ def policy_supplements(*, policy_id: str) -> list[Any]:
     from .models import PolicySupplement
 
     return list(PolicySupplement.objects.filter(policy_id=policy_id).order_by("-version"))
+
+
+def enrollment_facts(*, actor: Any, person: Person, benefit_year: int | None = None) -> list[Any]:
+    """What offices recorded about ``person``'s benefit years (graduating, 预参保, enrolling
+    without a missing document's subsidy), revoked ones included, oldest first."""
+    require_person(actor, person)
+    facts = EnrollmentFact.objects.filter(person=person).select_related("recorded_by", "ended_by")
+    if benefit_year is not None:
+        facts = facts.filter(benefit_year=benefit_year)
+    return list(facts.order_by("id"))

@@ -59,6 +59,7 @@ from .models import (
     Collector,
     ContactAttempt,
     Enrollment,
+    EnrollmentFact,
     Payment,
     PolicySupplement,
     QuoteRecord,
@@ -91,6 +92,9 @@ class PaymentItem:
     idempotency_key: str | None = None
     population: str = Enrollment.Population.RESIDENT
     backdate_reason: str = ""
+    taken_by: Collector | None = None
+    """An office's entry of money a village collector took (a paper receipt from an outage):
+    the cash is in that collector's custody. A collector of the payment's village."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +394,8 @@ def _quote(
         birth_date=person.birth_date if population == Enrollment.Population.NEWBORN else None,
         employee_insurance_ended_on=history.employee_ended_on,
         continuous_insured_years=history.continuous_years,
+        graduating=history.graduating,
+        without_missing_subsidy=history.without_missing_subsidy,
     )
     try:
         return policy.quote(request)
@@ -528,14 +534,17 @@ class _History:
 
     employee_ended_on: dt.date | None = None
     continuous_years: int = 0
+    graduating: bool = False
+    without_missing_subsidy: bool = False
 
 
 def _histories(
     person_ids: Sequence[int], year: int, *, others: Sequence[OtherInsurance] | None = None
 ) -> dict[int, _History]:
     """Each person's :class:`_History` before benefit ``year``: from other-insurance records
-    (``others`` when already read) and, only for people whose employee insurance stopped, the
-    enrollments they paid in earlier years."""
+    (``others`` when already read), only for people whose employee insurance stopped the
+    enrollments they paid in earlier years, and the year's facts an office recorded
+    (:class:`EnrollmentFact`: graduating, enrolling without a missing document's subsidy)."""
     if others is None:
         others = [
             other
@@ -561,12 +570,23 @@ def _histories(
             person_id__in=chunk, benefit_year__lt=year, status=Enrollment.Status.PAID
         ).values_list("person_id", "benefit_year"):
             years[pk].add(insured)
+    facts: dict[int, set[str]] = {pk: set() for pk in person_ids}
+    for chunk in _chunks(person_ids):
+        for pk, kind in EnrollmentFact.objects.filter(
+            person_id__in=chunk, benefit_year=year, ended_at__isnull=True
+        ).values_list("person_id", "kind"):
+            facts[pk].add(kind)
     result: dict[int, _History] = {}
     for pk in person_ids:
         count, back = 0, year - 1
         while back in years[pk]:
             count, back = count + 1, back - 1
-        result[pk] = _History(employee_ended_on=ended.get(pk), continuous_years=count)
+        result[pk] = _History(
+            employee_ended_on=ended.get(pk),
+            continuous_years=count,
+            graduating=EnrollmentFact.Kind.GRADUATING in facts[pk],
+            without_missing_subsidy=EnrollmentFact.Kind.WITHOUT_SUBSIDY in facts[pk],
+        )
     return result
 
 
@@ -743,6 +763,7 @@ def payment_record(
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
     backdate_reason: str = "",
+    taken_by: Collector | None = None,
 ) -> Payment:
     """Record what ``person`` paid for the policy's benefit year, enrolling them if needed.
 
@@ -758,6 +779,9 @@ def payment_record(
     The server's date prices the payment: ``paid_at`` may only give the time of a payment
     made today. An earlier day is a back-dated entry (``backdate_reason`` required, township
     or district office only, at most :func:`backdate_days` back); a later day is refused.
+    An office entering money a village collector took names them in ``taken_by`` (a collector
+    of the payment's village; ``taken_by_office_only``, ``collector_not_of_village``): the
+    payment is in that collector's cash custody, and the audit names both.
 
     Not wrapped in one ``transaction.atomic`` on purpose: each attempt is atomic, and an
     attempt that loses a race on a unique constraint (or, on SQLite, times out waiting for
@@ -775,6 +799,7 @@ def payment_record(
         idempotency_key=idempotency_key,
         population=population,
         backdate_reason=backdate_reason,
+        taken_by=taken_by,
     ).payment
 
 
@@ -791,6 +816,7 @@ def payment_submit(
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
     backdate_reason: str = "",
+    taken_by: Collector | None = None,
 ) -> PaymentResult:
     """:func:`payment_record`, telling whether this call recorded the payment.
 
@@ -808,6 +834,7 @@ def payment_submit(
         idempotency_key=idempotency_key,
         population=population,
         backdate_reason=backdate_reason,
+        taken_by=taken_by,
     )
     return _with_retries(lambda: _payments_record(actor=actor, items=[item], rows=False))[0]
 
@@ -856,6 +883,7 @@ class _Pending:
     payment: Payment
     before: dict[str, Any] | None = None
     backdate_reason: str = ""
+    taken_by: Collector | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -973,6 +1001,12 @@ def _payments_record(
                     idempotency_key=(item.idempotency_key or "").strip() or None,
                 )
             )
+            if item.taken_by is not None and not office:
+                raise ApplicationError(
+                    "taken_by_office_only",
+                    f"{item.person.label}：代征收员补录其收取的缴费须由街道社保所或区医保局办理",
+                    person=item.person.label,
+                )
         except ApplicationError as error:
             raise refuse(error, row) from None
     if not items:
@@ -1023,6 +1057,7 @@ def _payments_record(
         )
         reversals.update((c["enrollment_id"], c["n"]) for c in counts)
     user = _user(actor)
+    takers = _collector_villages([item.taken_by for item in items if item.taken_by is not None])
 
     # Each row's outcome: a payment recorded before (replayed), or one this batch writes;
     # ``created`` is False for a replay, also of an earlier row of the batch.
@@ -1077,6 +1112,13 @@ def _payments_record(
         if not pending.new_enrollment:
             pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
         pending.payment.collector_id = collector_id
+        if item.taken_by is not None:
+            try:
+                _require_taker(item.taken_by, takers, pending.enrollment, person)
+            except ApplicationError as error:
+                raise refuse(error, row) from None
+            pending.payment.collector_id = item.taken_by.pk
+            pending.taken_by = item.taken_by
         pending.payment.recorded_by = user
         paid_here[(person.pk, pending.enrollment.benefit_year)] = pending
         for key in keys:
@@ -1139,8 +1181,13 @@ def _payment_checked(
         )
     else:
         _refuse_if_other(person, year, other, paid_on)
+    # Money a village collector took was taken at the village, whoever enters it.
     _refuse_offline_place(
-        policy, channel=item.channel, paid_on=paid_on, office=office, person=person
+        policy,
+        channel=item.channel,
+        paid_on=paid_on,
+        office=office and item.taken_by is None,
+        person=person,
     )
     quote = _quote(
         person=person,
@@ -1192,6 +1239,33 @@ def _payment_checked(
     )
 
 
+def _collector_villages(collectors: Sequence[Collector]) -> dict[int, set[int]]:
+    """The villages of each collector named in ``taken_by`` (one query for the batch)."""
+    ids = sorted({c.pk for c in collectors})
+    villages: dict[int, set[int]] = {pk: set() for pk in ids}
+    if ids:
+        through = Collector.villages.through
+        for pk, village_id in through.objects.filter(collector_id__in=ids).values_list(
+            "collector_id", "village_id"
+        ):
+            villages[pk].add(village_id)
+    return villages
+
+
+def _require_taker(
+    taker: Collector, villages: dict[int, set[int]], enrollment: Enrollment, person: Person
+) -> None:
+    """The collector an office names as having taken the money works in its village."""
+    if taker.role == Collector.Role.COLLECTOR and enrollment.village_id in villages[taker.pk]:
+        return
+    raise ApplicationError(
+        "collector_not_of_village",
+        f"{person.label}：{taker}不是{enrollment.village.name}的征收员，"
+        "不能记为其收取的缴费（现金归属须为本村（社区）征收员）",
+        person=person.label,
+    )
+
+
 def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
     """Insert the batch's enrollments already paid and its payments; re-quote and mark paid
     the enrollments that existed; one audit entry per payment, carrying its enrollment's
@@ -1223,6 +1297,9 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
         after = {**snapshot(pending.payment), "enrollment": enrollment}
         if pending.backdate_reason:
             after["backdate_reason"] = pending.backdate_reason
+        if pending.taken_by is not None:
+            user = pending.taken_by.user
+            after["taken_by"] = user.get_full_name() or user.get_username()
         entries.append(
             audit_entry(
                 actor=actor,
@@ -1310,6 +1387,232 @@ def _already_reversed(person: Person, payment: Payment) -> ApplicationError:
         "already_reversed",
         f"{person.label}的这笔{payment.amount}元缴费已冲正，不能重复冲正",
         person=person.label,
+    )
+
+
+# --- what an office records about a person's benefit year --------------------------------
+
+FACT_NAMES = dict(EnrollmentFact.Kind.choices)
+
+
+@transaction.atomic
+def enrollment_fact_record(
+    *,
+    actor: Any,
+    person: Person,
+    policy_id: str,
+    kind: str,
+    reason: str,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> EnrollmentFact:
+    """Record, for ``person``'s benefit year under ``policy_id``, what the engine needs and no
+    list provides; a township or district office only, with a reason, audited.
+
+    - ``without_subsidy``: the office decides the person enrolls now at full price although an
+      identity's subsidy is in a document the policy cites but the project lacks (refused
+      ``nothing_missing`` when nothing is missing); once a supplement is loaded, the quote
+      applies it again and this decision changes nothing.
+    - ``graduating``: a university student graduating this year, covered to 31 December; a
+      paid enrollment's coverage end is re-quoted at once.
+    - ``employee_waiting``: a paid resident who joined employee insurance on ``starts_on``;
+      until ``ends_on`` (its waiting period's last day) they are 预参保 (璧城 八); a policy
+      that does not state the rule refuses it.
+    """
+    name = FACT_NAMES.get(kind)
+    if name is None:
+        raise ApplicationError("invalid_kind", f"未知的登记事项“{kind}”", kind=kind)
+    persons, scope = _lock_persons(actor, [person])
+    person = persons[person.pk]
+    scope.require_person(person, write=True)
+    require_office(actor, f"为{person.label}登记“{name}”")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "reason_required", f"{person.label}：登记“{name}”须写明依据或原因", person=person.label
+        )
+    policy = _policy(policy_id)
+    year = policy.benefit_year
+    _require_own_policy(policy, _enrollment_village(person, scope), person)
+    live = EnrollmentFact.objects.filter(
+        person=person, benefit_year=year, kind=kind, ended_at__isnull=True
+    )
+    if live.exists():
+        raise ApplicationError(
+            "already_recorded",
+            f"{person.label}已登记{year}年度“{name}”；如需更正，请先撤销原登记",
+            person=person.label,
+        )
+    enrollment = Enrollment.objects.filter(person=person, benefit_year=year).first()
+    if kind == EnrollmentFact.Kind.WITHOUT_SUBSIDY:
+        starts_on = ends_on = None
+        _check_without_subsidy(person, policy, enrollment)
+    elif kind == EnrollmentFact.Kind.GRADUATING:
+        starts_on = ends_on = None
+        _check_graduating(person, policy, enrollment)
+    else:
+        _check_employee_waiting(person, policy, enrollment, starts_on, ends_on)
+    fact = EnrollmentFact.objects.create(
+        person=person,
+        benefit_year=year,
+        policy_id=policy.id,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=reason[:200],
+        recorded_by=_user(actor),
+    )
+    audit_record(actor=actor, action="enrollment_fact.record", instance=fact, after=snapshot(fact))
+    if kind == EnrollmentFact.Kind.GRADUATING:
+        _requote_coverage_end(actor=actor, person=person, policy=policy, enrollment=enrollment)
+    return fact
+
+
+@transaction.atomic
+def enrollment_fact_end(*, actor: Any, fact: EnrollmentFact, reason: str) -> EnrollmentFact:
+    """Revoke a recorded fact (a mistake, a document now loaded); the record stays, audited.
+    A paid graduate's coverage end is re-quoted without it."""
+    persons, scope = _lock_persons(actor, [fact.person])
+    person = persons[fact.person_id]
+    scope.require_person(person, write=True)
+    fact = EnrollmentFact.objects.select_for_update().get(pk=fact.pk)
+    name = FACT_NAMES[fact.kind]
+    require_office(actor, f"撤销{person.label}的“{name}”")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "reason_required", f"{person.label}：撤销“{name}”须写明原因", person=person.label
+        )
+    if fact.ended_at is not None:
+        raise ApplicationError(
+            "already_ended", f"{person.label}的“{name}”已于{fact.ended_at:%Y-%m-%d}撤销"
+        )
+    before = snapshot(fact)
+    fact.ended_at = clock.now()
+    fact.ended_by = _user(actor)
+    fact.end_reason = reason[:200]
+    fact.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    audit_record(
+        actor=actor,
+        action="enrollment_fact.end",
+        instance=fact,
+        before=before,
+        after=snapshot(fact),
+    )
+    if fact.kind == EnrollmentFact.Kind.GRADUATING:
+        enrollment = Enrollment.objects.filter(
+            person=person, benefit_year=fact.benefit_year
+        ).first()
+        _requote_coverage_end(
+            actor=actor, person=person, policy=_policy(fact.policy_id), enrollment=enrollment
+        )
+    return fact
+
+
+def _check_without_subsidy(person: Person, policy: Any, enrollment: Enrollment | None) -> None:
+    if enrollment is not None and enrollment.status == Enrollment.Status.PAID:
+        raise _already_paid(person, enrollment)
+    population = enrollment.population if enrollment else Enrollment.Population.RESIDENT
+    codes = set()
+    for tier in (1, 2):
+        try:
+            _quote(person=person, policy=policy, tier=tier, population=population, on=clock.today())
+        except ApplicationError as refusal:
+            codes.add(refusal.code)
+    if "subsidy_rule_missing" not in codes:
+        raise ApplicationError(
+            "nothing_missing",
+            f"{person.label}按“{policy.name}”报价不缺少文件，按政策正常报价即可，无需此决定",
+            person=person.label,
+        )
+
+
+def _check_graduating(person: Person, policy: Any, enrollment: Enrollment | None) -> None:
+    student = policy.data.student
+    if student is None or student.graduate_coverage_end is None:
+        raise ApplicationError(
+            "rule_missing",
+            f"“{policy.name}”未规定毕业大学生的待遇享受期，不能登记当年毕业",
+            person=person.label,
+        )
+    if (
+        enrollment is not None
+        and enrollment.status == Enrollment.Status.PAID
+        and enrollment.population != Enrollment.Population.UNIVERSITY_STUDENT
+    ):
+        raise ApplicationError(
+            "not_a_student",
+            f"{person.label}的{enrollment.benefit_year}年度参保人群为“{enrollment.get_population_display()}”，"
+            f"毕业当年待遇延至{student.graduate_coverage_end}只适用于在渝高校大学生（{student.graduate_cite}）",
+            person=person.label,
+        )
+
+
+def _check_employee_waiting(
+    person: Person,
+    policy: Any,
+    enrollment: Enrollment | None,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+) -> None:
+    cite = policy.data.coverage.pre_enrollment
+    if not cite:
+        raise ApplicationError(
+            "rule_missing",
+            f"“{policy.name}”未规定年度内转职工医保人员的预参保，不能登记",
+            person=person.label,
+        )
+    if starts_on is None or ends_on is None:
+        raise ApplicationError(
+            "dates_required",
+            f"{person.label}：须填写参加职工医保的日期和职工医保等待期的最后一天",
+            person=person.label,
+        )
+    year = policy.benefit_year
+    if starts_on.year != year or ends_on < starts_on:
+        raise ApplicationError(
+            "invalid_window",
+            f"{person.label}：参加职工医保日期{starts_on}须在{year}年度内，等待期止{ends_on}不得早于它",
+            person=person.label,
+        )
+    if enrollment is None or enrollment.status != Enrollment.Status.PAID:
+        raise ApplicationError(
+            "not_insured",
+            f"{person.label}未缴纳{year}年度居民医保，不属居民医保待遇状态正常的人员，"
+            f"无预参保可言（{cite}）",
+            person=person.label,
+        )
+
+
+def _requote_coverage_end(
+    *, actor: Any, person: Person, policy: Any, enrollment: Enrollment | None
+) -> None:
+    """A paid student's coverage end, quoted again on the payment day with the facts now
+    recorded; the amounts stay frozen."""
+    if (
+        enrollment is None
+        or enrollment.status != Enrollment.Status.PAID
+        or enrollment.population != Enrollment.Population.UNIVERSITY_STUDENT
+    ):
+        return
+    quote = _quote(
+        person=person,
+        policy=policy,
+        tier=enrollment.tier,
+        population=enrollment.population,
+        on=enrollment.quoted_on,
+    )
+    if quote.coverage_end == enrollment.coverage_end:
+        return
+    before = snapshot(enrollment)
+    enrollment.coverage_end = quote.coverage_end
+    enrollment.save(update_fields=["coverage_end", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="enrollment.coverage_end",
+        instance=enrollment,
+        before=before,
+        after=snapshot(enrollment),
     )
 
 

@@ -298,6 +298,17 @@ def access_payment(actor: Any, payment_id: int) -> Any:
     return payment
 
 
+def access_enrollment_fact(actor: Any, fact_id: int) -> Any:
+    """The recorded fact ``fact_id`` (graduating, 预参保, an office's decision) if ``actor``
+    may see its person."""
+    from yibao.collection.models import EnrollmentFact
+
+    fact = EnrollmentFact.objects.filter(pk=fact_id).select_related("person").first()
+    if fact is None or not scope_of(actor).sees_person(fact.person):
+        raise not_found(f"编号为{fact_id}的参保情况登记", fact_id=fact_id)
+    return fact
+
+
 def access_collector(actor: Any, collector_id: int) -> Any:
     """The collector ``collector_id`` (with their user) if ``actor`` may see them: the
     collector themself, an office over one of their villages, a superuser."""

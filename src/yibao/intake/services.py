@@ -22,9 +22,9 @@ from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
 from yibao.policy import IdentityClaim, PolicyError, QuoteRefused, QuoteRequest, get_policy
 from yibao.policy.model import Policy
-from yibao.registry.models import IdentityTag, Person, Township
+from yibao.registry.models import IdentityTag, Person, Township, Village
 from yibao.registry.selectors import persons_by_id_number
-from yibao.registry.services import identity_tag_add
+from yibao.registry.services import identity_category_refusal, identity_tag_add
 from yibao.transfer.imports import list_rows
 
 from .models import IdentityList, IdentityListEntry
@@ -174,6 +174,7 @@ def _entries(
             entry.category_key = identity.key
             now[row.id_number].append(entry)
             _window_flag(entry, identity, identity_list.list_date)
+    _refuse_unknown_categories(now)
     for number, current in now.items():
         previous = before.get(number, [])
         for entry in current:
@@ -194,6 +195,40 @@ def _entries(
             continue
         entries += [_ended(identity_list, e) for e in previous]
     return entries
+
+
+def _refuse_unknown_categories(now: dict[str, list[IdentityListEntry]]) -> None:
+    """Mark invalid, before anything is confirmed, each row whose category the person's own
+    township's policies do not know: the tag service's check (``identity_category_refusal``),
+    asked once per village pair and category."""
+    ids = {
+        pk
+        for entries in now.values()
+        for e in entries
+        if e.person is not None
+        for pk in (e.person.hukou_village_id, e.person.residence_village_id)
+        if pk is not None
+    }
+    villages = Village.objects.select_related("township__district").in_bulk(sorted(ids))
+    asked: dict[tuple[int, int | None, str], ApplicationError | None] = {}
+    for entries in now.values():
+        for entry in list(entries):
+            person = entry.person
+            if person is None:
+                continue
+            key = (person.hukou_village_id, person.residence_village_id, entry.category_key)
+            if key not in asked:
+                asked[key] = identity_category_refusal(
+                    entry.category_key,
+                    villages=(villages.get(key[0]), villages.get(key[1]) if key[1] else None),
+                    who=entry.name or "此人",
+                )
+            refusal = asked[key]
+            if refusal is not None:
+                entry.change, entry.detail = Change.INVALID, refusal.message
+                entries.remove(entry)
+    for number in [n for n, entries in now.items() if not entries]:
+        del now[number]
 
 
 def _compare(entry: IdentityListEntry, previous: list[IdentityListEntry]) -> None:

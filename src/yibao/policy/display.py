@@ -94,6 +94,11 @@ def render(policy: Policy) -> str:
             "waiting_period": f"等待期{days}",
         }[w.rule]
         out.append(f"  {w.starts or '……'}至{w.ends or '……'}缴费：{rule_text}（{w.cite}）")
+    if policy.coverage.pre_enrollment:
+        out.append(
+            "  年度内由居民医保转为参加职工医保的，职工医保等待期内为预参保，"
+            f"享受居民医保待遇（{policy.coverage.pre_enrollment}）"
+        )
     if policy.coverage.no_waiting:
         nw = policy.coverage.no_waiting
         who = list(nw.identities)

@@ -220,6 +220,9 @@ class Coverage(Model):
     missing: str | None = None
     windows: list[CoverageWindow] = Field(default_factory=list)
     no_waiting: NoWaiting | None = None
+    pre_enrollment: str | None = None
+    """The cite where the document says that a person moving to employee insurance during the
+    year is 预参保 (keeps resident benefits) during its waiting period; ``None``: not stated."""
 
     @model_validator(mode="after")
     def _windows(self) -> Coverage:

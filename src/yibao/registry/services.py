@@ -655,7 +655,21 @@ def _identity_tag_check(person: Person, data: IdentityTagData, *, known: Any) ->
 
 def identity_category_check(person: Person, key: str) -> None:
     """Refuse ``unknown_identity`` unless a policy of the person's township knows ``key``."""
-    villages = [person.hukou_village, person.residence_village]
+    refusal = identity_category_refusal(
+        key, villages=(person.hukou_village, person.residence_village), who=person.label
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def identity_category_refusal(
+    key: str, *, villages: Sequence[Village | None], who: str
+) -> ApplicationError | None:
+    """Why the category ``key`` cannot tag someone of ``villages`` (household register,
+    residence), or ``None``: ``no_policy`` when their township has no shipped policy,
+    ``unknown_identity`` when none of its policies knows ``key``. Over plain values, so that
+    the tag service, the person importer and the departments' lists check alike, before
+    anything is written; ``who`` names the person in the message."""
     engines = {
         engine.id: engine
         for village in villages
@@ -663,20 +677,21 @@ def identity_category_check(person: Person, key: str) -> None:
         for engine in policies_for(village.township.district.name, village.township.name)
     }
     if any(engine.data.identity(key) is not None for engine in engines.values()):
-        return
-    township = person.hukou_village.township.name
+        return None
+    home = next((v for v in villages if v is not None), None)
+    township = home.township.name if home is not None else "本街道（镇）"
     if not engines:
-        raise ApplicationError(
+        return ApplicationError(
             "no_policy",
-            f"{person.label}：{township}没有收录的政策文件，无法核对身份类别“{key}”",
-            person=person.label,
+            f"{who}：{township}没有收录的政策文件，无法核对身份类别“{key}”",
+            person=who,
             identity=key,
         )
     names = "、".join(f"“{engine.name}”" for engine in engines.values())
-    raise ApplicationError(
+    return ApplicationError(
         "unknown_identity",
-        f"{person.label}：{township}的政策（{names}）没有身份类别“{key}”，请使用文件所列代码或名称",
-        person=person.label,
+        f"{who}：{township}的政策（{names}）没有身份类别“{key}”，请使用文件所列代码或名称",
+        person=who,
         identity=key,
     )
 

@@ -45,6 +45,7 @@ from yibao.registry.services import (
     IdentityTagData,
     PersonData,
     household_register_many_ids,
+    identity_category_refusal,
     identity_tags_add_many,
     person_register,
 )
@@ -445,6 +446,15 @@ def _parse_row(
                 "unknown_identity",
                 f"身份类别“{row.identity}”不在政策文件所列的资助类别中",
             )
+        elif row.hukou_village is not None:
+            # The tag service's own check (the township's policies), before anything is written.
+            refusal = identity_category_refusal(
+                row.identity,
+                villages=(row.hukou_village, row.residence_village),
+                who=row.name or "此人",
+            )
+            if refusal is not None:
+                row.reject(refusal.code, refusal.message)
     return row
 
 

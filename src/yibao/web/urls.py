@@ -5,6 +5,7 @@ from django.urls import path
 from .views import (
     audit,
     auth,
+    backdate,
     campaign,
     cash,
     desk,
@@ -28,6 +29,9 @@ urlpatterns = [
     path("desk/", desk.desk, name="desk"),
     path("desk/person/<int:person_id>/", desk.person, name="person"),
     path("desk/person/<int:person_id>/id-number/", desk.person_id_number, name="person_id_number"),
+    path("desk/person/<int:person_id>/facts/", desk.fact_add, name="fact_add"),
+    path("desk/facts/<int:fact_id>/end/", desk.fact_end, name="fact_end"),
+    path("desk/person/<int:person_id>/backdate/", backdate.backdate, name="backdate"),
     path("desk/pay/", desk.pay, name="pay"),
     path("desk/receipt/<str:key>/", desk.receipt, name="receipt"),
     path("desk/payments/<int:payment_id>/receipt/", desk.payment_receipt, name="payment_receipt"),

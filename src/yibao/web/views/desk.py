@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -20,14 +21,17 @@ from yibao.collection.campaign import (
     person_card,
     tier_quotes,
 )
-from yibao.collection.models import Payment
+from yibao.collection.models import EnrollmentFact, Payment
+from yibao.collection.selectors import enrollment_facts
 from yibao.collection.services import (
     PaymentItem,
+    enrollment_fact_end,
+    enrollment_fact_record,
     payment_record_many,
     receipt_print,
     receipt_printed_count,
 )
-from yibao.core.access import access_payment, access_person
+from yibao.core.access import access_enrollment_fact, access_payment, access_person
 from yibao.core.errors import ApplicationError
 from yibao.core.rmb import amount_in_words
 from yibao.funds.receipts import receipt_next
@@ -35,7 +39,7 @@ from yibao.funds.selectors import cash_warning
 from yibao.registry.selectors import person_list
 from yibao.registry.services import person_full_id_number, person_search_record
 
-from ..roles import DESK, role_required
+from ..roles import DESK, OFFICE, role_required
 from .common import actor_policy
 
 SEARCH_LIMIT = 20
@@ -80,8 +84,19 @@ def desk(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*DESK)
 def person(request: HttpRequest, person_id: int) -> HttpResponse:
+    return _person_page(request, access_person(request.user, person_id))
+
+
+def _person_page(
+    request: HttpRequest,
+    subject: Any,
+    *,
+    fact_form: dict[str, str] | None = None,
+    fact_errors: dict[str, str] | None = None,
+    http_status: int = 200,
+) -> HttpResponse:
+    """The person's card; with a refused office entry's form and its errors on a bad submit."""
     actor = request.user
-    subject = access_person(actor, person_id)
     engine = actor_policy(actor)
     card = person_card(actor=actor, person=subject, benefit_year=engine.benefit_year)
     members = []
@@ -114,8 +129,83 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "policy": engine,
         "tier_notes": _tier_notes(engine),
         "any_payable": any(m["payable"] for m in members),
+        "facts": enrollment_facts(actor=actor, person=subject, benefit_year=engine.benefit_year),
+        "fact_kinds": EnrollmentFact.Kind.choices,
+        "fact_form": fact_form or {},
+        "fact_errors": fact_errors or {},
     }
-    return render(request, "web/desk/person.html", context)
+    me = context["me"]
+    context["missing_document"] = next(
+        (
+            q.refusal.message
+            for q in me["quotes"]
+            if q.refusal is not None and q.refusal.code == "subsidy_rule_missing"
+        ),
+        "",
+    )
+    return render(request, "web/desk/person.html", context, status=http_status)
+
+
+FACT_FIELDS = {
+    "reason_required": "reason",
+    "dates_required": "starts_on",
+    "invalid_window": "starts_on",
+    "invalid_date": "starts_on",
+}
+
+
+@require_POST
+@role_required(*OFFICE)
+def fact_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    """An office records a fact about the person's benefit year (enrolling without a missing
+    document's subsidy, graduating, 预参保); a refusal is shown beside the field."""
+    actor = request.user
+    subject = access_person(actor, person_id)
+    form = {k: request.POST.get(k, "").strip() for k in ("kind", "reason", "starts_on", "ends_on")}
+    errors: dict[str, str] = {}
+    dates: dict[str, dt.date | None] = {}
+    for field in ("starts_on", "ends_on"):
+        try:
+            dates[field] = dt.date.fromisoformat(form[field]) if form[field] else None
+        except ValueError:
+            errors[field] = "日期格式应为 YYYY-MM-DD"
+    if not errors:
+        try:
+            fact = enrollment_fact_record(
+                actor=actor,
+                person=subject,
+                policy_id=actor_policy(actor).id,
+                kind=form["kind"],
+                reason=form["reason"],
+                starts_on=dates["starts_on"],
+                ends_on=dates["ends_on"],
+            )
+        except ApplicationError as error:
+            if error.code in ("not_found", "office_required", "read_only"):
+                raise
+            errors[FACT_FIELDS.get(error.code, "kind")] = error.message
+        else:
+            messages.success(request, f"已为{subject.name}登记“{fact.get_kind_display()}”")
+            return redirect(reverse("web:person", args=[subject.pk]))
+    return _person_page(request, subject, fact_form=form, fact_errors=errors, http_status=400)
+
+
+@require_POST
+@role_required(*OFFICE)
+def fact_end(request: HttpRequest, fact_id: int) -> HttpResponse:
+    """An office revokes a recorded fact, with a reason."""
+    actor = request.user
+    fact = access_enrollment_fact(actor, fact_id)
+    try:
+        enrollment_fact_end(actor=actor, fact=fact, reason=request.POST.get("reason", ""))
+    except ApplicationError as error:
+        if error.code in ("not_found", "office_required", "read_only"):
+            raise
+        return _person_page(
+            request, fact.person, fact_errors={f"end_{fact.pk}": error.message}, http_status=400
+        )
+    messages.success(request, f"已撤销{fact.person.name}的“{fact.get_kind_display()}”")
+    return redirect(reverse("web:person", args=[fact.person_id]))
 
 
 def _receipt_url(status: Any) -> str:
