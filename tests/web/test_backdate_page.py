@@ -42,6 +42,10 @@ def test_the_office_previews_the_days_amount_then_records_it_for_the_collector(
     text = preview.content.decode()
     assert "¥350.00" in text and "叁佰伍拾元整" in text
     assert not Payment.objects.exists()
+    changed = office.post(url, {**form, "paid_on": "2022-12-19", "shown": "0.00", "confirm": "1"})
+    assert changed.status_code == 400 and "请核对后再确认" in changed.content.decode()
+    assert not Payment.objects.exists()
+    form["shown"] = "350.00"
     done = office.post(url, {**form, "confirm": "1"})
     assert done.status_code == 302
     payment = Payment.objects.get()

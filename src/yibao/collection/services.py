@@ -1425,7 +1425,7 @@ def enrollment_fact_record(
     persons, scope = _lock_persons(actor, [person])
     person = persons[person.pk]
     scope.require_person(person, write=True)
-    require_office(actor, f"为{person.label}登记“{name}”")
+    scope.require_office(f"为{person.label}登记“{name}”")
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -1477,7 +1477,7 @@ def enrollment_fact_end(*, actor: Any, fact: EnrollmentFact, reason: str) -> Enr
     scope.require_person(person, write=True)
     fact = EnrollmentFact.objects.select_for_update().get(pk=fact.pk)
     name = FACT_NAMES[fact.kind]
-    require_office(actor, f"撤销{person.label}的“{name}”")
+    scope.require_office(f"撤销{person.label}的“{name}”")
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(

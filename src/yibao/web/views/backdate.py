@@ -26,7 +26,9 @@ from ..roles import OFFICE, role_required
 from .common import actor_policy
 from .desk import CHANNELS
 
-FIELDS = ("paid_on", "tier", "channel", "reason", "taken_by", "receipt_number", "key")
+FIELDS = (
+    "paid_on", "tier", "channel", "reason", "taken_by", "receipt_number", "key", "shown"
+)  # fmt: skip
 ERROR_FIELDS = {
     "backdate_reason_required": "reason",
     "backdate_too_old": "paid_on",
@@ -53,7 +55,7 @@ def backdate(request: HttpRequest, person_id: int) -> HttpResponse:
     form["tier"] = form["tier"] if form["tier"] in ("1", "2") else "1"
     form["channel"] = form["channel"] or "cash"
     errors: dict[str, str] = {}
-    quote = None
+    quote = quote_shown = None
     if request.method == "POST":
         paid_on, taker = _parse(actor, form, errors)
         if paid_on is not None:
@@ -62,6 +64,10 @@ def backdate(request: HttpRequest, person_id: int) -> HttpResponse:
             if chosen.refusal is not None:
                 errors["paid_on"] = chosen.refusal.message
             quote = chosen.quote
+        if quote is not None and "confirm" in data and form["shown"] != str(quote.personal):
+            # The day or tier changed after the amount was shown: show the new one first.
+            errors["general"] = f"缴费日期或档次已改，应收{quote.personal}元，请核对后再确认"
+            quote_shown = quote
         if quote is not None and paid_on is not None and not errors and "confirm" in data:
             try:
                 result = payment_submit(
@@ -94,7 +100,7 @@ def backdate(request: HttpRequest, person_id: int) -> HttpResponse:
         "year": engine.benefit_year,
         "form": form,
         "errors": errors,
-        "quote": quote if not errors else None,
+        "quote": quote if not errors else quote_shown,
         "words": amount_in_words(quote.personal) if quote is not None else "",
         "channels": CHANNELS,
         "collectors": village_collectors(
