@@ -510,9 +510,10 @@ def test_paying_costs_a_fixed_number_of_queries(town):
             channel="cash",
             receipt_number="R-1",
         )
-    # 14 (the policy's supplement included), the audit chain (as above), and finding or
-    # storing the quote (3 statements when it is new, as here; 1 once stored)
-    assert len(captured.captured_queries) <= 19
+    # 14 (the policy's supplement included), the audit chain (as above), finding or storing
+    # the quote (3 statements when it is new, as here; 1 once stored), and the facts an
+    # office recorded about the person's year (graduating, a decision: EnrollmentFact)
+    assert len(captured.captured_queries) <= 20
     persons = [f.person(town.sanhe, name=f"居民{i}") for i in range(20)]
     with CaptureQueriesContext(connection) as captured:
         payment_record_many(actor=town.sanhe_collector, items=[item(p, "350") for p in persons])
