@@ -290,3 +290,12 @@ def test_bishan_has_no_target_table_and_no_assessment(capsys: pytest.CaptureFixt
         capsys, "assess", "--policy", BISHAN, "--completion", "97", "--hardship", "100", "--json"
     )
     assert code != 0 and "考核" in out["error"]
+
+
+def test_policy_show_states_pre_enrollment_and_the_graduates_coverage_with_their_documents(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["policy", "show", BISHAN, "--shipped"]) == 0
+    shown = capsys.readouterr().out
+    assert "职工医保等待期内为预参保，享受居民医保待遇（璧城街道办发〔2022〕36号 八）" in shown
+    assert "当年毕业的大学生待遇享受期延至2023-12-31" in shown

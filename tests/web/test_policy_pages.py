@@ -72,3 +72,12 @@ def test_a_bad_supplement_is_refused_beside_the_field_and_the_text_is_kept(tongn
     assert 'data-test="error"' in text and "特困户" in text
     assert "潼南府办发〔2021〕77号（区医保局提供的文本）" in text  # nothing lost
     assert not PolicySupplement.objects.exists()
+
+
+def test_the_policy_page_states_the_office_decision_pre_enrollment_and_graduates(office):
+    tongnan = _text(office.get("/policy/?id=tongnan-2023"))
+    assert "街道社保所或区医保局可逐人决定先按普通居民全额缴费参保（不享受资助" in tongnan
+    bishan = _text(office.get("/policy/?id=bishan-bicheng-2023"))
+    assert "职工医保等待期内为预参保，享受居民医保待遇" in bishan
+    assert "（璧城街道办发〔2022〕36号 八）" in bishan
+    assert "当年毕业的在渝高校大学生待遇享受期延至2023年12月31日" in bishan

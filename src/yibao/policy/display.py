@@ -66,6 +66,11 @@ def render(policy: Policy) -> str:
             f"在渝高校大学生{s.school_year_start:%Y年%-m月}至{s.school_year_end:%Y年%-m月}学年："
             f"一档{fmt_plain(s.tier1)}元，二档{fmt_plain(s.tier2)}元（{s.cite}）"
         )
+        if s.graduate_coverage_end:
+            out.append(
+                f"当年毕业的大学生待遇享受期延至{s.graduate_coverage_end}（{s.graduate_cite}），"
+                "毕业情况由经办机构登记"
+            )
     if policy.late_surcharge:
         late = policy.late_surcharge
         out.append(
