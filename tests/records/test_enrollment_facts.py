@@ -351,3 +351,13 @@ def test_yibao_fact_records_and_lists_as_the_named_user(tongnan, capsys):
     assert (recorded["policy"], recorded["benefit_year"]) == (TONGNAN, 2023)
     assert main(["fact", "list", "--person", person.id_number, "--user", "jinfo"]) == 0
     assert "文件未收录期间不享受资助参保（经办决定）　依据：77号未到" in capsys.readouterr().out
+
+
+def test_after_the_last_payment_day_the_decision_is_refused_with_that_rule(tongnan, settings):
+    # 潼医保发〔2022〕36号 三: no payment after 2023-09-30 (newborns excepted)
+    _village, person, _collector, office, _bureau = tongnan
+    settings.YIBAO_TODAY = "2023-10-08"
+    with pytest.raises(ApplicationError) as error:
+        decide(office, person)
+    assert error.value.code == "after_last_payment_day"
+    assert not EnrollmentFact.objects.exists()

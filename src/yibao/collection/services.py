@@ -1513,13 +1513,15 @@ def _check_without_subsidy(person: Person, policy: Any, enrollment: Enrollment |
     if enrollment is not None and enrollment.status == Enrollment.Status.PAID:
         raise _already_paid(person, enrollment)
     population = enrollment.population if enrollment else Enrollment.Population.RESIDENT
-    codes = set()
+    refusals = []
     for tier in (1, 2):
         try:
             _quote(person=person, policy=policy, tier=tier, population=population, on=clock.today())
         except ApplicationError as refusal:
-            codes.add(refusal.code)
-    if "subsidy_rule_missing" not in codes:
+            refusals.append(refusal)
+    if not any(refusal.code == "subsidy_rule_missing" for refusal in refusals):
+        if len(refusals) == 2:
+            raise refusals[0]  # refused for another reason (after the last day, ...): say that
         raise ApplicationError(
             "nothing_missing",
             f"{person.label}按“{policy.name}”报价不缺少文件，按政策正常报价即可，无需此决定",
