@@ -128,7 +128,7 @@ def build(residents: int, villages: int, seed: int) -> object:
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.registry.idcrypto import current_key, id_number_fields
     from yibao.registry.models import District, Township, Village
 
@@ -143,7 +143,7 @@ def build(residents: int, villages: int, seed: int) -> object:
         )
         village_ids = list(Village.objects.order_by("seq").values_list("pk", flat=True))
         office = get_user_model().objects.create_user(username="sanjiang", password=None)
-        Collector.objects.create(user=office, role=Collector.Role.TOWNSHIP, township=township)
+        StaffMember.objects.create(user=office, role=StaffMember.Role.TOWNSHIP, township=township)
 
         persons, others, tags, enrollments, payments = [], [], [], [], []
         should = [0] * villages

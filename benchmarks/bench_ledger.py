@@ -182,7 +182,7 @@ def write_sheet(rows: list[dict[str, str]], path: Path) -> None:
 def setup_town() -> tuple[object, list[str]]:
     from django.contrib.auth import get_user_model
 
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.registry.models import District, Township, Village
 
     district = District.objects.create(name="綦江区", code="500110")
@@ -191,7 +191,7 @@ def setup_town() -> tuple[object, list[str]]:
     for seq, name in enumerate(names, start=1):
         Village.objects.create(township=township, name=name, seq=seq)
     office = get_user_model().objects.create_user(username="bench_office", password="x")
-    Collector.objects.create(user=office, role=Collector.Role.TOWNSHIP, township=township)
+    StaffMember.objects.create(user=office, role=StaffMember.Role.TOWNSHIP, township=township)
     return office, names
 
 
@@ -472,10 +472,10 @@ def main() -> int:
     try:
         call_command("migrate", verbosity=0, interactive=False)
         office, names = setup_town()
-        from yibao.collection.models import Collector
+        from yibao.collection.models import StaffMember
         from yibao.registry.models import Village
 
-        collector_id = Collector.objects.get(user=office).pk
+        collector_id = StaffMember.objects.get(user=office).pk
         villages = {v.name: v.pk for v in Village.objects.all()}
         target = database_target()
         empty_bytes = database_bytes(target)

@@ -131,7 +131,7 @@ def _targets() -> tuple[str, str, list[Target], list[Target]]:
     """(collector username, clerk username, collector pages, clerk pages) from the demo data."""
     from django.db.models import Count
 
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.demo.plan import POLICY_ID
     from yibao.policy import get_policy
     from yibao.registry.models import Person, Village
@@ -140,13 +140,13 @@ def _targets() -> tuple[str, str, list[Target], list[Target]]:
     if village is None:
         raise SystemExit("bench_pages: the database has no village")
     collector = (
-        Collector.objects.filter(role=Collector.Role.COLLECTOR, villages=village)
+        StaffMember.objects.filter(role=StaffMember.Role.COLLECTOR, villages=village)
         .select_related("user")
         .order_by("id")
         .first()
     )
     clerk = (
-        Collector.objects.filter(role=Collector.Role.TOWNSHIP)
+        StaffMember.objects.filter(role=StaffMember.Role.TOWNSHIP)
         .select_related("user")
         .order_by("id")
         .first()

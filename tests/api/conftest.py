@@ -19,7 +19,7 @@ from django.test import Client
 from tests.records import factories as f
 from tests.records.conftest import purge_audit_log
 from yibao.api.tokens import api_token_issue
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 
 API = "/api/v1"
 POLICY = f.POLICY
@@ -43,7 +43,7 @@ def town(db):
         township=sanhe.township,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         binjiang_collector=f.user("binjiang", villages=(binjiang,)),
-        clerk=f.user("clerk", role=Collector.Role.TOWNSHIP, township=sanhe.township),
+        clerk=f.user("clerk", role=StaffMember.Role.TOWNSHIP, township=sanhe.township),
     )
 
 

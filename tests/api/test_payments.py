@@ -184,7 +184,7 @@ def test_an_office_back_dated_entry_names_the_collector_who_took_the_cash(
     clerk, sanhe, town, settings
 ):
     settings.YIBAO_TODAY = "2022-12-20"
-    taker = town.sanhe_collector.collector
+    taker = town.sanhe_collector.staff
     body = payment_body(
         f.person(town.sanhe),
         paid_at="2022-12-10T15:00:00+08:00",
@@ -194,7 +194,7 @@ def test_an_office_back_dated_entry_names_the_collector_who_took_the_cash(
     response = clerk.post_json(f"{API}/payments", body)
     assert response.status_code == 201, response.json()
     assert Payment.objects.get().collector == taker
-    other = town.binjiang_collector.collector
+    other = town.binjiang_collector.staff
     refused = clerk.post_json(
         f"{API}/payments",
         payment_body(

@@ -6,7 +6,7 @@ import pytest
 
 from tests.records import factories as f
 from tests.records.test_policy_supplements import SUPPLEMENT
-from yibao.collection.models import Collector, PolicySupplement
+from yibao.collection.models import PolicySupplement, StaffMember
 from yibao.registry.models import District
 
 from .conftest import API, error_of
@@ -15,7 +15,7 @@ from .conftest import API, error_of
 @pytest.fixture
 def tongnan_bureau(as_user, db):
     district = District.objects.create(name="潼南区", code="500152")
-    return as_user(f.user("tongnan_bureau", role=Collector.Role.DISTRICT, district=district))
+    return as_user(f.user("tongnan_bureau", role=StaffMember.Role.DISTRICT, district=district))
 
 
 def test_the_policy_lists_its_inherited_city_rules_findings_and_decisions(clerk):

@@ -21,7 +21,7 @@ import pytest
 from tests.records import factories as f
 from yibao.api.main import api
 from yibao.api.urls import urlpatterns
-from yibao.collection.models import Collector, EnrollmentFact
+from yibao.collection.models import EnrollmentFact, StaffMember
 from yibao.collection.services import enrollment_create, payment_record
 from yibao.core.models import AuditLog
 
@@ -119,7 +119,7 @@ def sanhe_records(town):
         enrollment=enrollment,
         payment=payment,
         newcomer=newcomer,
-        collector=collector.collector,
+        collector=collector.staff,
     )
 
 
@@ -308,7 +308,9 @@ def test_a_resident_living_in_another_village_is_seen_by_both_villages(town, san
 def test_the_township_auditor_reads_every_village_and_writes_nothing(
     method, path, town, sanhe_records, as_user
 ):
-    auditor = as_user(f.user("auditor", role=Collector.Role.AUDITOR, township=town.sanhe.township))
+    auditor = as_user(
+        f.user("auditor", role=StaffMember.Role.AUDITOR, township=town.sanhe.township)
+    )
     url, body = probe(method, path, town, sanhe_records)
     audit_before = AuditLog.objects.count()
     response = send(auditor, method, url, body)
@@ -321,7 +323,9 @@ def test_the_township_auditor_reads_every_village_and_writes_nothing(
 
 
 def test_the_auditor_s_person_card_shows_the_masked_number_only(town, sanhe_records, as_user):
-    auditor = as_user(f.user("auditor", role=Collector.Role.AUDITOR, township=town.sanhe.township))
+    auditor = as_user(
+        f.user("auditor", role=StaffMember.Role.AUDITOR, township=town.sanhe.township)
+    )
     card = auditor.get(f"{API}/persons/{sanhe_records.person.pk}").json()
     assert card["id_number"] == sanhe_records.person.masked_id_number
     assert card["birth_date"] is None

@@ -41,7 +41,7 @@ from playwright.sync_api import (
 )
 
 from tests.records import factories as f
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -167,10 +167,10 @@ def town(transactional_db):
         township=township,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         binjiang_collector=f.user("binjiang", villages=(binjiang,)),
-        clerk=f.user("clerk", role=Collector.Role.TOWNSHIP, township=township),
-        district=f.user("bureau", role=Collector.Role.DISTRICT, district=township.district),
+        clerk=f.user("clerk", role=StaffMember.Role.TOWNSHIP, township=township),
+        district=f.user("bureau", role=StaffMember.Role.DISTRICT, district=township.district),
     )
-    users.auditor = f.user("auditor", role=Collector.Role.AUDITOR, township=township)
+    users.auditor = f.user("auditor", role=StaffMember.Role.AUDITOR, township=township)
     names = {
         "sanhe": "陈晓燕",
         "binjiang": "周建国",

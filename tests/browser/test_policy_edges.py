@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.records import factories as f
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.registry.models import District, Township, Village
 
 from .conftest import PASSWORD, PC, PHONE, screenshot, sign_in, width_at
@@ -22,7 +22,7 @@ def _tongnan(settings):
     person = f.person(village, name="刘桂兰")
     f.tag(person, "特困人员", department="区民政局")
     collector = f.user("jinfo", villages=(village,))
-    office = f.user("guilin", role=Collector.Role.TOWNSHIP, township=township)
+    office = f.user("guilin", role=StaffMember.Role.TOWNSHIP, township=township)
     for account in get_user_model().objects.filter(username__in=["jinfo", "guilin"]):
         account.set_password(PASSWORD)
         account.save(update_fields=["password"])

@@ -8,7 +8,7 @@ import pytest
 
 from tests.records import factories as f
 from tests.records.conftest import campaign_day, town  # noqa: F401  (fixtures)
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.registry.models import District, Township, Village
 
 AIKOU_VILLAGES = (
@@ -28,6 +28,6 @@ def aikou(db):
     return SimpleNamespace(
         township=township,
         villages=villages,
-        office=f.user("aikou", role=Collector.Role.TOWNSHIP, township=township),
+        office=f.user("aikou", role=StaffMember.Role.TOWNSHIP, township=township),
         collector=f.user("bamang", villages=(villages["坝芒村"],)),
     )

@@ -10,7 +10,7 @@ import pytest
 from django.db.models import Count, Q, Sum
 from stdnum.cn import ric
 
-from yibao.collection.models import Collector, Enrollment, Payment, Remittance
+from yibao.collection.models import Enrollment, Payment, Remittance, StaffMember
 from yibao.collection.selectors import cash_on_hand, channel_totals, village_progress
 from yibao.demo.build import DemoError, build_demo
 from yibao.demo.plan import POLICY_ID
@@ -147,9 +147,9 @@ def test_channel_totals_add_up(demo):
 def test_cash_is_with_collectors_or_remitted(demo):
     assert Remittance.objects.exists()
     cash = Payment.objects.filter(channel="cash")
-    assert not cash.exclude(collector__role=Collector.Role.COLLECTOR).exists()
+    assert not cash.exclude(collector__role=StaffMember.Role.COLLECTOR).exists()
     held = Decimal(0)
-    for collector in Collector.objects.filter(role=Collector.Role.COLLECTOR):
+    for collector in StaffMember.objects.filter(role=StaffMember.Role.COLLECTOR):
         on_hand = cash_on_hand(collector)
         assert on_hand >= 0
         held += on_hand
@@ -158,11 +158,11 @@ def test_cash_is_with_collectors_or_remitted(demo):
 
 
 def test_collectors_and_offices_have_accounts(demo):
-    collectors = Collector.objects.filter(role=Collector.Role.COLLECTOR)
+    collectors = StaffMember.objects.filter(role=StaffMember.Role.COLLECTOR)
     for village in Village.objects.all():
         assert 1 <= collectors.filter(villages=village).count() <= 2
-    assert Collector.objects.get(user__username="sanjiang").role == Collector.Role.TOWNSHIP
-    assert Collector.objects.get(user__username="qijiang").role == Collector.Role.DISTRICT
+    assert StaffMember.objects.get(user__username="sanjiang").role == StaffMember.Role.TOWNSHIP
+    assert StaffMember.objects.get(user__username="qijiang").role == StaffMember.Role.DISTRICT
 
 
 def test_village_completion_rates_vary(demo):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from yibao.collection.models import Collector, Payment, Remittance
+from yibao.collection.models import Payment, Remittance, StaffMember
 from yibao.collection.selectors import collector_cash
 from yibao.demo.summary import summary_actor
 from yibao.funds.selectors import day_figures
@@ -54,7 +54,7 @@ def test_cash_taken_equals_remitted_plus_held_on_every_day_of_the_campaign(demo)
 
 def test_every_collectors_day_balances_opening_taken_reversed_remitted_and_held(demo):
     office = summary_actor()
-    collectors = list(Collector.objects.filter(role="collector").select_related("user")[:4])
+    collectors = list(StaffMember.objects.filter(role="collector").select_related("user")[:4])
     for collector in collectors:
         for day in _days():
             figures = day_figures(actor=office, collector=collector, day=day)

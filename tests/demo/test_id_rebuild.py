@@ -21,7 +21,7 @@ import pytest
 from django.test import Client
 
 from yibao.api.tokens import api_token_issue
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.transfer.exports import ledger_export
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def _pages(client: Client, url: str) -> list[dict[str, Any]]:
 
 
 def test_no_id_number_can_be_rebuilt_from_a_collector_s_lists_and_exports(demo, tmp_path):
-    collector = Collector.objects.filter(role=Collector.Role.COLLECTOR).order_by("pk").first()
+    collector = StaffMember.objects.filter(role=StaffMember.Role.COLLECTOR).order_by("pk").first()
     user = collector.user
     client = Client(headers={"Authorization": f"Bearer {api_token_issue(actor=user).secret}"})
     shown: dict[int, dict[str, Any]] = defaultdict(lambda: {"masked": set(), "births": set()})

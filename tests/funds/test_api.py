@@ -58,7 +58,7 @@ def test_cash_status_lists_the_collector_over_the_amount_limit(town, paid):
 
 def test_a_collector_remits_closes_the_day_and_the_office_acknowledges(town, paid):
     sanhe, office = _api(town.sanhe_collector), _api(town.office)
-    collector = town.sanhe_collector.collector.pk
+    collector = town.sanhe_collector.staff.pk
     body = {"amount": "350.00", "bank": "农商行", "slip_number": "JK-5"}
     assert sanhe.post_json(f"{API}/collectors/{collector}/remittances", body).status_code == 201
     assert sanhe.post_json(f"{API}/collectors/{collector}/remittances", body).status_code == 200

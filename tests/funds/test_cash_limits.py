@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.records import factories as f
-from yibao.collection.models import Collector, Payment
+from yibao.collection.models import Payment, StaffMember
 from yibao.collection.selectors import CashEntry, collector_cash, held_since
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
 from yibao.core import clock
@@ -48,7 +48,7 @@ def _cash(actor, person, day, hour=10):
 def held(town):
     """sanhe took 350 in cash on 11-20, 11-28 and 12-05 and remitted 500 on 11-29: 550 held,
     the oldest of it (150 of the 11-28 payment) taken 7 days before the campaign day."""
-    collector = town.sanhe_collector.collector
+    collector = town.sanhe_collector.staff
     for i, day in enumerate((D(2022, 11, 20), D(2022, 11, 28), D(2022, 12, 5))):
         _cash(town.sanhe_collector, f.person(town.sanhe, name=f"现金{i}"), day)
     remittance_record(
@@ -121,7 +121,7 @@ def test_cash_already_remitted_cannot_be_reversed_so_cash_held_never_turns_negat
     person = f.person(town.sanhe, name="已解缴")
     payment = _cash(town.sanhe_collector, person, D(2022, 12, 1))
     remittance_record(
-        actor=town.sanhe_collector, collector=town.sanhe_collector.collector, amount="350.00"
+        actor=town.sanhe_collector, collector=town.sanhe_collector.staff, amount="350.00"
     )
     with pytest.raises(ApplicationError) as refused:
         payment_reverse(actor=town.office, payment=payment, reason="录错")
@@ -198,4 +198,4 @@ class TestPages:
         page = re.sub(r"<[^>]+>", "", _text(office.get("/funds/limits/")))
         assert "当前：限额 3,000.00 元，限时 3 天（街道设定）" in page
         assert sanhe.get("/funds/limits/").status_code == 403
-        assert Collector.objects.get(user=town.office).role == "township"
+        assert StaffMember.objects.get(user=town.office).role == "township"

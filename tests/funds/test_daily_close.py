@@ -55,7 +55,7 @@ def day(town):
     _pay(actor, poor, DAY, channel="wechat", amount="0.00", hour=12)
     remittance_record(
         actor=actor,
-        collector=actor.collector,
+        collector=actor.staff,
         amount="300.00",
         remitted_at=f.aware(DAY, 15),
         bank="农商行",
@@ -65,9 +65,7 @@ def day(town):
 
 
 def test_the_day_is_closed_with_its_figures(town, day, settings):
-    close = daily_close(
-        actor=town.sanhe_collector, collector=town.sanhe_collector.collector, day=DAY
-    )
+    close = daily_close(actor=town.sanhe_collector, collector=town.sanhe_collector.staff, day=DAY)
     # opening 350; taken 700 in 2 payments; one zero declaration; remitted 300; held 750
     assert (close.held_opening, close.cash_count, close.cash_taken) == (
         Decimal("350.00"), 2, Decimal("700.00")
@@ -80,11 +78,11 @@ def test_the_day_is_closed_with_its_figures(town, day, settings):
 def test_a_closed_day_refuses_payments_remittances_and_reversals_dated_on_it(town, day, settings):
     settings.YIBAO_TODAY = DAY.isoformat()
     actor = town.sanhe_collector
-    daily_close(actor=actor, collector=actor.collector, day=DAY)
+    daily_close(actor=actor, collector=actor.staff, day=DAY)
     for attempt in (
         lambda: _pay(actor, f.person(town.sanhe, name="补录"), DAY, hour=16),
         lambda: remittance_record(
-            actor=actor, collector=actor.collector, amount="10", remitted_at=f.aware(DAY, 17)
+            actor=actor, collector=actor.staff, amount="10", remitted_at=f.aware(DAY, 17)
         ),
         lambda: payment_reverse(actor=town.office, payment=day, reason="录错"),  # dated today
     ):
@@ -100,7 +98,7 @@ def test_a_closed_day_refuses_payments_remittances_and_reversals_dated_on_it(tow
 
 
 def test_only_the_collector_closes_and_only_the_office_acknowledges(town, day):
-    collector = town.sanhe_collector.collector
+    collector = town.sanhe_collector.staff
     with pytest.raises(ApplicationError) as refused:
         daily_close(actor=town.office, collector=collector, day=DAY)
     assert refused.value.code == "collector_only"
@@ -122,7 +120,7 @@ def test_a_day_not_yet_come_cannot_be_closed(town):
     with pytest.raises(ApplicationError) as refused:
         daily_close(
             actor=town.sanhe_collector,
-            collector=town.sanhe_collector.collector,
+            collector=town.sanhe_collector.staff,
             day=f.CAMPAIGN_DAY + dt.timedelta(days=1),
         )
     assert refused.value.code == "day_not_over"

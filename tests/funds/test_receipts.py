@@ -26,7 +26,7 @@ def _text(response) -> str:
 @pytest.fixture
 def book(town):
     return receipt_book_issue(
-        actor=town.office, collector=town.sanhe_collector.collector, prefix="SJ", first=1, last=10
+        actor=town.office, collector=town.sanhe_collector.staff, prefix="SJ", first=1, last=10
     )
 
 
@@ -72,13 +72,13 @@ def test_a_collector_without_a_book_keeps_typing_the_receipt_number(town, book):
 def test_overlapping_ranges_and_issuing_by_a_collector_are_refused(town, book):
     with pytest.raises(ApplicationError) as refused:
         receipt_book_issue(
-            actor=town.office, collector=town.dashan_collector.collector, prefix="SJ",
+            actor=town.office, collector=town.dashan_collector.staff, prefix="SJ",
             first=10, last=20,
         )  # fmt: skip
     assert refused.value.code == "receipt_range_overlap"
     with pytest.raises(ApplicationError) as refused:
         receipt_book_issue(
-            actor=town.sanhe_collector, collector=town.sanhe_collector.collector, prefix="XX",
+            actor=town.sanhe_collector, collector=town.sanhe_collector.staff, prefix="XX",
             first=1, last=5,
         )  # fmt: skip
     assert refused.value.code == "office_required"
@@ -121,7 +121,7 @@ def test_the_report_names_gaps_duplicates_and_numbers_outside_the_range(town, bo
 
 def test_the_office_issues_a_book_on_the_page_and_errors_stay_beside_the_field(town):
     office = client_for(town.office)
-    collector = town.sanhe_collector.collector.pk
+    collector = town.sanhe_collector.staff.pk
     data = {"action": "issue", "collector": collector, "prefix": "SJ", "first": "9", "last": "1"}
     response = office.post("/funds/receipts/", data)
     assert response.status_code == 400
@@ -138,7 +138,7 @@ def test_the_api_and_the_commands_issue_void_and_report(town, capsys):
 
     office = ApiClient(api_token_issue(actor=town.office, name="测试").secret)
     body = {
-        "collector_id": town.sanhe_collector.collector.pk,
+        "collector_id": town.sanhe_collector.staff.pk,
         "prefix": "QJ",
         "first": 1,
         "last": 5,

@@ -13,7 +13,7 @@ import pytest
 from tests.records import factories as f
 from tests.transfer.conftest import write_csv, write_xlsx
 from tests.transfer.sheets import broken
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.core.errors import ApplicationError
 from yibao.intake.models import IdentityList, IdentityListEntry
 from yibao.intake.services import (
@@ -151,7 +151,7 @@ def test_the_review_shows_the_policys_order_for_a_person_with_several_identities
         district=District.objects.create(name="璧山区", code="500120"), name="璧城街道"
     )
     person = f.person(Village.objects.create(township=township, name="东林社区"), name="甲")
-    office = f.user("bicheng", role=Collector.Role.TOWNSHIP, township=township)
+    office = f.user("bicheng", role=StaffMember.Role.TOWNSHIP, township=township)
     f.tag(person, "低保对象", department="区民政局")
     rows = [HEADER, ["甲", person.id_number, "城乡重度（一二级）残疾人员", "", ""]]
     staged = identity_list_stage(
@@ -172,7 +172,7 @@ def test_only_an_office_of_the_township_stages_and_confirms(town, people, tmp_pa
     staged = identity_list_stage(actor=town.office, path=path, header=header("1", "2023-01-05"))
     bishan = District.objects.create(name="璧山区", code="500120")
     other = Township.objects.create(district=bishan, name="璧城街道")
-    stranger = f.user("bicheng", role=Collector.Role.TOWNSHIP, township=other)
+    stranger = f.user("bicheng", role=StaffMember.Role.TOWNSHIP, township=other)
     with pytest.raises(ApplicationError) as error:
         identity_list_confirm(actor=stranger, identity_list=staged)
     assert error.value.code == "not_found"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.registry.models import District, Township, Village
 
 from . import factories as f
@@ -35,8 +35,8 @@ def town(db):
         district=sanhe.township.district,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         dashan_collector=f.user("dashan", villages=(dashan,)),
-        office=f.user("office", role=Collector.Role.TOWNSHIP, township=sanhe.township),
-        bureau=f.user("bureau", role=Collector.Role.DISTRICT, district=sanhe.township.district),
+        office=f.user("office", role=StaffMember.Role.TOWNSHIP, township=sanhe.township),
+        bureau=f.user("bureau", role=StaffMember.Role.DISTRICT, district=sanhe.township.district),
     )
 
 
@@ -67,4 +67,4 @@ def bicheng(db):
     district = District.objects.create(name="璧山区", code="500120")
     township = Township.objects.create(district=district, name="璧城街道")
     village = Village.objects.create(township=township, name="东林社区", seq=1)
-    return village, f.user("bicheng_office", role=Collector.Role.TOWNSHIP, township=township)
+    return village, f.user("bicheng_office", role=StaffMember.Role.TOWNSHIP, township=township)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from stdnum.cn import ric
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.registry.models import District, IdentityTag, Person, Township, Village
 from yibao.registry.pinyin import name_initials
 
@@ -48,7 +48,7 @@ def area(*, villages: tuple[str, ...] = ("三河街社区", "大山村", "五里
 def user(
     username: str,
     *,
-    role: str = Collector.Role.COLLECTOR,
+    role: str = StaffMember.Role.COLLECTOR,
     villages: tuple[Village, ...] = (),
     township: Township | None = None,
     district: District | None = None,
@@ -58,7 +58,7 @@ def user(
         username=username, password=None, is_superuser=superuser
     )
     if not superuser:
-        collector = Collector.objects.create(
+        collector = StaffMember.objects.create(
             user=account, role=role, township=township, district=district
         )
         collector.villages.set(villages)

@@ -61,7 +61,7 @@ def test_a_record_of_another_village_is_answered_exactly_as_a_missing_one(
         "village": town.dashan.pk,
         "enrollment": enrollment.pk,
         "payment": payment.pk,
-        "collector": town.dashan_collector.collector.pk,
+        "collector": town.dashan_collector.staff.pk,
     }[access]
     function, message, param = ANSWERS[access]
     with pytest.raises(ApplicationError) as refused:
@@ -82,7 +82,7 @@ def test_a_record_of_another_village_is_answered_exactly_as_a_missing_one(
 
 
 def test_a_collector_sees_themself_and_the_offices_see_every_collector_of_the_township(town):
-    dashan = town.dashan_collector.collector
+    dashan = town.dashan_collector.staff
     assert access_collector(town.dashan_collector, dashan.pk) == dashan
     assert access_collector(town.office, dashan.pk) == dashan
     assert access_collector(town.bureau, dashan.pk) == dashan

@@ -35,7 +35,7 @@ def paid(town):
     ]
     remittance = remittance_record(
         actor=town.sanhe_collector,
-        collector=town.sanhe_collector.collector,
+        collector=town.sanhe_collector.staff,
         amount="100",
         slip_number="S-1",
     )

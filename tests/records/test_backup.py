@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from yibao.cli import main
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
 from yibao.core.backup import backup_create, backup_restore
 from yibao.core.errors import ApplicationError
@@ -27,7 +27,7 @@ def _ledger() -> None:
     villages = f.area()
     sanhe = villages["三河街社区"]
     actor = f.user("sanhe", villages=(sanhe,))
-    office = f.user("office", role=Collector.Role.TOWNSHIP, township=sanhe.township)
+    office = f.user("office", role=StaffMember.Role.TOWNSHIP, township=sanhe.township)
     payments = [
         payment_record(
             actor=actor,
@@ -41,7 +41,7 @@ def _ledger() -> None:
         for i in range(4)
     ]
     payment_reverse(actor=office, payment=payments[0], reason="演练")
-    remittance_record(actor=actor, collector=actor.collector, amount="300", slip_number="S-9")
+    remittance_record(actor=actor, collector=actor.staff, amount="300", slip_number="S-9")
 
 
 def _sqlite_rows(path: str) -> dict[str, list[tuple]]:

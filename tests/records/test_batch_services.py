@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from yibao.collection.models import Collector, Enrollment, Payment
+from yibao.collection.models import Enrollment, Payment, StaffMember
 from yibao.collection.services import (
     PaymentItem,
     enrollment_create,
@@ -260,7 +260,7 @@ def test_a_tag_batch_is_refused_to_a_village_collector_and_outside_the_scope(tow
         )
     assert error.value.code == "office_required"
     other_town = Township.objects.create(district=town.sanhe.township.district, name="永新镇")
-    elsewhere = f.user("elsewhere_office", role=Collector.Role.TOWNSHIP, township=other_town)
+    elsewhere = f.user("elsewhere_office", role=StaffMember.Role.TOWNSHIP, township=other_town)
     with pytest.raises(ApplicationError) as error:
         identity_tags_add_many(
             actor=elsewhere, tags=[IdentityTagData(theirs.pk, "低保对象", "区民政局")]

@@ -19,7 +19,7 @@ from django.test import Client
 from yibao.api.tokens import api_token_issue
 from yibao.cli import main
 from yibao.collection.campaign import desk_statuses
-from yibao.collection.models import Collector, Enrollment, EnrollmentFact
+from yibao.collection.models import Enrollment, EnrollmentFact, StaffMember
 from yibao.collection.selectors import ledger_rows
 from yibao.collection.services import (
     enrollment_fact_end,
@@ -53,8 +53,8 @@ def tongnan(db, settings):
         village,
         person,
         f.user("jinfo", villages=(village,)),
-        f.user("guilin_office", role=Collector.Role.TOWNSHIP, township=township),
-        f.user("tongnan_bureau", role=Collector.Role.DISTRICT, district=district),
+        f.user("guilin_office", role=StaffMember.Role.TOWNSHIP, township=township),
+        f.user("tongnan_bureau", role=StaffMember.Role.DISTRICT, district=district),
     )
 
 

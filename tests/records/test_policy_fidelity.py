@@ -274,7 +274,7 @@ def test_an_office_entry_of_a_collectors_paper_receipt_puts_the_cash_in_their_cu
     from yibao.collection.selectors import cash_on_hand
 
     settings.YIBAO_TODAY = "2022-12-20"
-    taker = town.sanhe_collector.collector
+    taker = town.sanhe_collector.staff
     payment = pay(
         town.office,
         f.person(town.sanhe, name="停电户"),
@@ -285,7 +285,7 @@ def test_an_office_entry_of_a_collectors_paper_receipt_puts_the_cash_in_their_cu
     )
     assert payment.collector == taker and payment.recorded_by == town.office
     assert cash_on_hand(taker) == Decimal("350")
-    assert cash_on_hand(town.office.collector) == Decimal("0")
+    assert cash_on_hand(town.office.staff) == Decimal("0")
     entry = AuditLog.objects.get(action="payment.backdate", object_id=str(payment.pk))
     assert (entry.after["taken_by"], entry.after["backdate_reason"]) == (
         "sanhe",
@@ -297,8 +297,8 @@ def test_an_office_entry_of_a_collectors_paper_receipt_puts_the_cash_in_their_cu
 def test_the_named_collector_must_work_in_the_payments_village(town, settings):
     settings.YIBAO_TODAY = "2022-12-20"
     for taker, code in (
-        (town.dashan_collector.collector, "collector_not_of_village"),
-        (town.office.collector, "collector_not_of_village"),  # an office is not a collector
+        (town.dashan_collector.staff, "collector_not_of_village"),
+        (town.office.staff, "collector_not_of_village"),  # an office is not a collector
     ):
         with pytest.raises(ApplicationError) as error:
             pay(
@@ -319,7 +319,7 @@ def test_only_an_office_names_another_collector(town):
             town.sanhe_collector,
             f.person(town.sanhe),
             "350",
-            taken_by=town.sanhe_collector.collector,
+            taken_by=town.sanhe_collector.staff,
         )
     assert error.value.code == "taken_by_office_only"
 
@@ -335,7 +335,7 @@ def test_a_collectors_cash_after_12_15_is_refused_even_when_the_office_enters_it
             "350",
             paid_at=f.aware(dt.date(2022, 12, 16)),
             backdate_reason="纸质票据",
-            taken_by=town.sanhe_collector.collector,
+            taken_by=town.sanhe_collector.staff,
         )
     assert error.value.code == "offline_place"
 

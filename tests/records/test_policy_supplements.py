@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from yibao.cli import main
-from yibao.collection.models import Collector, PolicySupplement
+from yibao.collection.models import PolicySupplement, StaffMember
 from yibao.collection.services import payment_record, policy_engine, policy_supplement_load
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
@@ -43,8 +43,8 @@ def tongnan(db):
     village = Village.objects.create(township=township, name="金佛社区", seq=1)
     return (
         village,
-        f.user("tongnan_bureau", role=Collector.Role.DISTRICT, district=district),
-        f.user("guilin_office", role=Collector.Role.TOWNSHIP, township=township),
+        f.user("tongnan_bureau", role=StaffMember.Role.DISTRICT, district=district),
+        f.user("guilin_office", role=StaffMember.Role.TOWNSHIP, township=township),
     )
 
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from yibao.cli import main
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.collection.selectors import (
     channel_totals,
     collector_cash,
@@ -78,7 +78,7 @@ def campaign(town, settings):
     payment_reverse(actor=office, payment=reversed_later, reason="重复收费，退回")
     on_day(settings, D(2022, 12, 4))
     remittance_record(
-        actor=sanhe, collector=Collector.objects.get(user=sanhe), amount=Decimal("200")
+        actor=sanhe, collector=StaffMember.objects.get(user=sanhe), amount=Decimal("200")
     )
     pay(settings, D(2022, 12, 5), sanhe, p[6], "0", "wechat")
     enrollment_create(actor=sanhe, person=p[4], policy_id=f.POLICY, tier=1)
@@ -176,7 +176,7 @@ def test_a_collector_sees_only_their_villages(campaign):
 
 def test_someone_without_a_profile_sees_nothing(campaign):
     nobody = f.user("nobody", superuser=False)
-    nobody.collector.delete()
+    nobody.staff.delete()
     assert village_progress(actor=nobody, policy_id=f.POLICY) == []
     assert collector_cash(actor=nobody) == []
     assert all(c.payments == 0 for c in channel_totals(actor=nobody, benefit_year=2023))

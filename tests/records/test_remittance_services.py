@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from yibao.collection.models import Collector, Remittance
+from yibao.collection.models import Remittance, StaffMember
 from yibao.collection.selectors import collector_cash_on_hand
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
 from yibao.core.errors import ApplicationError
@@ -22,7 +22,7 @@ def cash(actor, person, amount="350"):
 
 
 def test_cash_on_hand_is_cash_taken_minus_remitted(town):
-    collector = Collector.objects.get(user=town.sanhe_collector)
+    collector = StaffMember.objects.get(user=town.sanhe_collector)
     cash(town.sanhe_collector, f.person(town.sanhe))
     cash(town.sanhe_collector, f.person(town.sanhe))
     payment_record(
@@ -41,14 +41,14 @@ def test_cash_on_hand_is_cash_taken_minus_remitted(town):
 
 
 def test_a_reversed_cash_payment_leaves_the_collectors_custody(town):
-    collector = Collector.objects.get(user=town.sanhe_collector)
+    collector = StaffMember.objects.get(user=town.sanhe_collector)
     payment = cash(town.sanhe_collector, f.person(town.sanhe))
     payment_reverse(actor=town.office, payment=payment, reason="退款")
     assert collector_cash_on_hand(actor=town.office, collector=collector) == Decimal("0")
 
 
 def test_remitting_more_than_the_cash_held_is_refused(town):
-    collector = Collector.objects.get(user=town.sanhe_collector)
+    collector = StaffMember.objects.get(user=town.sanhe_collector)
     cash(town.sanhe_collector, f.person(town.sanhe))
     with pytest.raises(ApplicationError) as error:
         remittance_record(actor=town.sanhe_collector, collector=collector, amount=Decimal("351"))
@@ -58,7 +58,7 @@ def test_remitting_more_than_the_cash_held_is_refused(town):
 
 
 def test_the_same_slip_number_again_returns_the_first_remittance(town):
-    collector = Collector.objects.get(user=town.sanhe_collector)
+    collector = StaffMember.objects.get(user=town.sanhe_collector)
     cash(town.sanhe_collector, f.person(town.sanhe))
     first = remittance_record(
         actor=town.sanhe_collector, collector=collector, amount="350", slip_number="S1"
@@ -71,7 +71,7 @@ def test_the_same_slip_number_again_returns_the_first_remittance(town):
 
 
 def test_another_villages_collector_cannot_record_a_remittance(town):
-    collector = Collector.objects.get(user=town.sanhe_collector)
+    collector = StaffMember.objects.get(user=town.sanhe_collector)
     cash(town.sanhe_collector, f.person(town.sanhe))
     with pytest.raises(ApplicationError) as error:
         remittance_record(actor=town.dashan_collector, collector=collector, amount="100")

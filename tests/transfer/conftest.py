@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from tests.records import factories as f
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 
 HEADERS = (
     "户号",
@@ -49,8 +49,8 @@ def make_town() -> SimpleNamespace:
         district=township.district,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         dashan_collector=f.user("dashan", villages=(dashan,)),
-        office=f.user("office", role=Collector.Role.TOWNSHIP, township=township),
-        bureau=f.user("bureau", role=Collector.Role.DISTRICT, district=township.district),
+        office=f.user("office", role=StaffMember.Role.TOWNSHIP, township=township),
+        bureau=f.user("bureau", role=StaffMember.Role.DISTRICT, district=township.district),
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from tests.records import factories as f
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +32,8 @@ def town(db):
         township=township,
         sanhe_collector=f.user("sanhe", villages=(sanhe,)),
         dashan_collector=f.user("dashan", villages=(dashan,)),
-        office=f.user("office", role=Collector.Role.TOWNSHIP, township=township),
-        auditor=f.user("auditor", role=Collector.Role.AUDITOR, township=township),
+        office=f.user("office", role=StaffMember.Role.TOWNSHIP, township=township),
+        auditor=f.user("auditor", role=StaffMember.Role.AUDITOR, township=township),
     )
 
 

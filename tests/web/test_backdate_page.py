@@ -27,7 +27,7 @@ def test_the_office_previews_the_days_amount_then_records_it_for_the_collector(
     url = f"/desk/person/{person.pk}/backdate/"
     page = office.get(url).content.decode()
     assert "sanhe" in page and "dashan" not in page  # only the village's collectors
-    taker = town.sanhe_collector.collector
+    taker = town.sanhe_collector.staff
     form = {
         "paid_on": "2022-12-10",
         "tier": "1",

@@ -105,14 +105,14 @@ def test_a_collector_sees_and_exports_their_villages_worklist_only(town, sanhe):
 
 
 def test_the_areas_page_refuses_a_township_office_and_sets_up_for_the_district(town, office):
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
 
     from .conftest import client_for
 
     refused = office.post("/intake/areas/", {"action": "load"})
     assert "载入统计用区划代码须由区医保局办理" in refused.content.decode()
     bureau = client_for(
-        f.user("bureau", role=Collector.Role.DISTRICT, district=town.township.district)
+        f.user("bureau", role=StaffMember.Role.DISTRICT, district=town.township.district)
     )
     assert bureau.post("/intake/areas/", {"action": "load"}).status_code == 302
     found = bureau.get("/intake/areas/?q=三江").content.decode()
@@ -128,7 +128,7 @@ def test_the_ecard_worklist_shows_the_villages_activation_rate(town, sanhe):
 
 
 def test_a_district_office_chooses_the_township_of_a_list(town, tmp_path):
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.registry.models import Township, Village
 
     from .conftest import client_for
@@ -136,7 +136,7 @@ def test_a_district_office_chooses_the_township_of_a_list(town, tmp_path):
     other = Township.objects.create(district=town.township.district, name="古南街道")
     Village.objects.create(township=other, name="桥河社区")
     bureau = client_for(
-        f.user("bureau", role=Collector.Role.DISTRICT, district=town.township.district)
+        f.user("bureau", role=StaffMember.Role.DISTRICT, district=town.township.district)
     )
     person = f.person(town.sanhe, name="甲")
     path = write_xlsx(

@@ -8,7 +8,7 @@ import pytest
 
 from tests.records import factories as f
 from tests.records.test_policy_supplements import SUPPLEMENT
-from yibao.collection.models import Collector, PolicySupplement
+from yibao.collection.models import PolicySupplement, StaffMember
 from yibao.registry.models import District
 
 from .conftest import client_for
@@ -21,7 +21,7 @@ def _text(response) -> str:
 @pytest.fixture
 def tongnan_bureau(db):
     district = District.objects.create(name="潼南区", code="500152")
-    return client_for(f.user("tongnan_bureau", role=Collector.Role.DISTRICT, district=district))
+    return client_for(f.user("tongnan_bureau", role=StaffMember.Role.DISTRICT, district=district))
 
 
 def test_the_township_sees_its_own_policy_with_city_rules_findings_and_decisions(office):

@@ -249,7 +249,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
     from yibao.policy import PolicyError
     from yibao.transfer.cli import _actor, _print_json, _refused
 
-    from .models import Collector
+    from .models import StaffMember
     from .services import payment_submit
 
     try:
@@ -257,7 +257,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
         taker = None
         if args.taken_by:
             user = get_user_model().objects.filter(username=args.taken_by).first()
-            profile = Collector.objects.filter(user=user).first() if user else None
+            profile = StaffMember.objects.filter(user=user).first() if user else None
             if profile is None:
                 raise not_found(f"征收员“{args.taken_by}”")
             taker = access_collector(actor, profile.pk)

@@ -14,8 +14,9 @@ from yibao.registry.models import District, Person, Township, Village
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-class Collector(models.Model):
-    """A user's working scope: villages for a collector, a township or a district for offices."""
+class StaffMember(models.Model):
+    """A member of staff and their role: a village collector with their villages, a township
+    office (社保所), a district office (医保局) or an auditor, each with their area."""
 
     class Role(models.TextChoices):
         COLLECTOR = "collector", "村（社区）征收员"
@@ -27,7 +28,7 @@ class Collector(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name="用户",
         on_delete=models.PROTECT,
-        related_name="collector",
+        related_name="staff",
     )
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.COLLECTOR)
     villages = models.ManyToManyField(
@@ -52,8 +53,8 @@ class Collector(models.Model):
     phone = models.CharField("联系电话", max_length=32, blank=True)
 
     class Meta:
-        verbose_name = "征收员"
-        verbose_name_plural = "征收员"
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
 
     def __str__(self) -> str:
         return (
@@ -198,7 +199,7 @@ class Payment(models.Model):
     receipt_number = models.CharField("票据号", max_length=64, unique=True, null=True, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=64, unique=True, null=True, blank=True)
     collector = models.ForeignKey(
-        Collector,
+        StaffMember,
         verbose_name="征收员",
         null=True,
         blank=True,
@@ -270,7 +271,7 @@ class Remittance(models.Model):
     """入库解缴: cash a collector hands to the bank. Cash on hand = cash taken - remitted."""
 
     collector = models.ForeignKey(
-        Collector, verbose_name="征收员", on_delete=models.PROTECT, related_name="remittances"
+        StaffMember, verbose_name="征收员", on_delete=models.PROTECT, related_name="remittances"
     )
     amount = models.DecimalField("解缴金额", **MONEY)
     remitted_at = models.DateTimeField("解缴时间")
@@ -434,3 +435,7 @@ class EnrollmentFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.benefit_year}年度 {self.get_kind_display()}"
+
+
+# The model's earlier name, kept while branches written against it land; removed after.
+Collector = StaffMember

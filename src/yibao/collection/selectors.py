@@ -41,7 +41,7 @@ from yibao.policy.reporting import below_floor
 from yibao.registry.idcrypto import id_number_decrypt, last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
-from .models import Collector, Enrollment, EnrollmentFact, Payment, Remittance
+from .models import Enrollment, EnrollmentFact, Payment, Remittance, StaffMember
 
 ZERO = Decimal("0")
 
@@ -284,13 +284,13 @@ def collection_totals(
     )
 
 
-def collector_cash_on_hand(*, actor: Any, collector: Collector) -> Decimal:
+def collector_cash_on_hand(*, actor: Any, collector: StaffMember) -> Decimal:
     """Cash ``collector`` holds now: cash taken net of reversals, minus remittances."""
     require_collector(actor, collector)
     return cash_on_hand(collector)
 
 
-def cash_on_hand(collector: Collector) -> Decimal:
+def cash_on_hand(collector: StaffMember) -> Decimal:
     """Cash taken by ``collector`` (net of reversals) minus what they remitted to the bank.
 
     No scope check: for services that have checked it (:func:`collector_cash_on_hand` and
@@ -1074,17 +1074,17 @@ class CollectorCash:
     held_since: dt.datetime | None = None
 
 
-def collectors_in_scope(actor: Any) -> QuerySet[Collector]:
+def collectors_in_scope(actor: Any) -> QuerySet[StaffMember]:
     """Village collectors whose cash ``actor`` may see: themselves, and those working in a
     village of ``actor``'s scope (the rule of :func:`collector_cash_on_hand`)."""
     return (
-        Collector.objects.filter(role=Collector.Role.COLLECTOR)
+        StaffMember.objects.filter(role=StaffMember.Role.COLLECTOR)
         .filter(Q(user_id=getattr(actor, "pk", None)) | Q(villages__in=villages_in_scope(actor)))
         .distinct()
     )
 
 
-def village_collectors(*, actor: Any, villages: Sequence[Village]) -> list[Collector]:
+def village_collectors(*, actor: Any, villages: Sequence[Village]) -> list[StaffMember]:
     """The collectors of ``villages`` that ``actor`` may see, by name: whom an office may
     name as having taken the money of a back-dated entry."""
     return list(

@@ -53,10 +53,9 @@ from yibao.policy import (
     policies_for,
 )
 from yibao.policy.supplement import apply_supplement, parse_supplement
-from yibao.registry.models import District, IdentityTag, OtherInsurance, Person
+from yibao.registry.models import District, IdentityTag, OtherInsurance, Person, Village
 
 from .models import (
-    Collector,
     ContactAttempt,
     Enrollment,
     EnrollmentFact,
@@ -64,6 +63,7 @@ from .models import (
     PolicySupplement,
     QuoteRecord,
     Remittance,
+    StaffMember,
 )
 from .selectors import cash_on_hand, live_payments
 
@@ -92,7 +92,7 @@ class PaymentItem:
     idempotency_key: str | None = None
     population: str = Enrollment.Population.RESIDENT
     backdate_reason: str = ""
-    taken_by: Collector | None = None
+    taken_by: StaffMember | None = None
     """An office's entry of money a village collector took (a paper receipt from an outage):
     the cash is in that collector's custody. A collector of the payment's village."""
 
@@ -763,7 +763,7 @@ def payment_record(
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
     backdate_reason: str = "",
-    taken_by: Collector | None = None,
+    taken_by: StaffMember | None = None,
 ) -> Payment:
     """Record what ``person`` paid for the policy's benefit year, enrolling them if needed.
 
@@ -816,7 +816,7 @@ def payment_submit(
     idempotency_key: str | None = None,
     population: str = Enrollment.Population.RESIDENT,
     backdate_reason: str = "",
-    taken_by: Collector | None = None,
+    taken_by: StaffMember | None = None,
 ) -> PaymentResult:
     """:func:`payment_record`, telling whether this call recorded the payment.
 
@@ -883,7 +883,7 @@ class _Pending:
     payment: Payment
     before: dict[str, Any] | None = None
     backdate_reason: str = ""
-    taken_by: Collector | None = None
+    taken_by: StaffMember | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -983,7 +983,7 @@ def _payments_record(
     # The actor's scope (computed once and cached on the actor) knows their role and profile.
     actor_scope = scope_of(actor)
     collector_id = actor_scope.collector_id
-    office = actor_scope.role in ("superuser", Collector.Role.TOWNSHIP, Collector.Role.DISTRICT)
+    office = actor_scope.role in ("superuser", StaffMember.Role.TOWNSHIP, StaffMember.Role.DISTRICT)
     for row, item in enumerate(items, start=1):
         try:
             checked.append(
@@ -1239,24 +1239,23 @@ def _payment_checked(
     )
 
 
-def _collector_villages(collectors: Sequence[Collector]) -> dict[int, set[int]]:
+def _collector_villages(collectors: Sequence[StaffMember]) -> dict[int, set[int]]:
     """The villages of each collector named in ``taken_by`` (one query for the batch)."""
     ids = sorted({c.pk for c in collectors})
     villages: dict[int, set[int]] = {pk: set() for pk in ids}
     if ids:
-        through = Collector.villages.through
-        for pk, village_id in through.objects.filter(collector_id__in=ids).values_list(
-            "collector_id", "village_id"
+        for pk, village_id in Village.objects.filter(collectors__in=ids).values_list(
+            "collectors", "pk"
         ):
             villages[pk].add(village_id)
     return villages
 
 
 def _require_taker(
-    taker: Collector, villages: dict[int, set[int]], enrollment: Enrollment, person: Person
+    taker: StaffMember, villages: dict[int, set[int]], enrollment: Enrollment, person: Person
 ) -> None:
     """The collector an office names as having taken the money works in its village."""
-    if taker.role == Collector.Role.COLLECTOR and enrollment.village_id in villages[taker.pk]:
+    if taker.role == StaffMember.Role.COLLECTOR and enrollment.village_id in villages[taker.pk]:
         return
     raise ApplicationError(
         "collector_not_of_village",
@@ -1626,7 +1625,7 @@ def _refuse_if_cash_remitted(person: Person, payment: Payment) -> None:
     they no longer hold that much (it went to the bank), cash held would turn negative."""
     if payment.channel != Payment.Channel.CASH or payment.collector_id is None:
         return
-    collector = Collector.objects.select_for_update().get(pk=payment.collector_id)
+    collector = StaffMember.objects.select_for_update().get(pk=payment.collector_id)
     held = cash_on_hand(collector)
     if held < payment.amount:
         raise ApplicationError(
@@ -1643,7 +1642,7 @@ def _refuse_if_cash_remitted(person: Person, payment: Payment) -> None:
 def remittance_record(
     *,
     actor: Any,
-    collector: Collector,
+    collector: StaffMember,
     amount: Decimal | int | str,
     remitted_at: dt.datetime | None = None,
     bank: str = "",
@@ -1655,7 +1654,7 @@ def remittance_record(
     The same ``slip_number`` returns the first remittance. The actor is the collector, or an
     office whose scope covers one of the collector's villages.
     """
-    collector = Collector.objects.select_for_update().select_related("user").get(pk=collector.pk)
+    collector = StaffMember.objects.select_for_update().select_related("user").get(pk=collector.pk)
     require_collector(actor, collector, write=True)
     name = collector.user.get_full_name() or collector.user.get_username()
     amount = _money(amount, what="解缴金额")

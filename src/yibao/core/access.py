@@ -57,7 +57,7 @@ class Scope:
     """What one actor may see and act on; ``village_id in scope`` asks about a village."""
 
     user_id: int | None
-    role: str | None  # a Collector.Role value, "superuser", or None (no access)
+    role: str | None  # a StaffMember.Role value, "superuser", or None (no access)
     village_ids: frozenset[int]
     everywhere: bool = False
     township_id: int | None = None
@@ -175,7 +175,7 @@ NOWHERE = Scope(user_id=None, role=None, village_ids=frozenset())
 
 
 def _compute_scope(actor: Any) -> Scope:
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
 
     if actor is None or not getattr(actor, "is_authenticated", False):
         return NOWHERE
@@ -183,7 +183,7 @@ def _compute_scope(actor: Any) -> Scope:
         return Scope(
             user_id=actor.pk, role=ROLE_SUPERUSER, village_ids=frozenset(), everywhere=True
         )
-    collector = Collector.objects.filter(user=actor).first()
+    collector = StaffMember.objects.filter(user=actor).first()
     if collector is None:
         return Scope(user_id=actor.pk, role=None, village_ids=frozenset())
     area = Scope(
@@ -312,9 +312,9 @@ def access_enrollment_fact(actor: Any, fact_id: int) -> Any:
 def access_collector(actor: Any, collector_id: int) -> Any:
     """The collector ``collector_id`` (with their user) if ``actor`` may see them: the
     collector themself, an office over one of their villages, a superuser."""
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
 
-    collector = Collector.objects.filter(pk=collector_id).select_related("user").first()
+    collector = StaffMember.objects.filter(pk=collector_id).select_related("user").first()
     if collector is None or not scope_of(actor).sees_collector(collector):
         raise not_found(f"编号为{collector_id}的征收员", collector_id=collector_id)
     return collector

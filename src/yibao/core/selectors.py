@@ -23,8 +23,8 @@ def audit_users(*, actor: Any) -> QuerySet[Any]:
     return (
         get_user_model()
         .objects.filter(
-            Q(collector__villages__in=scope)
-            | Q(collector__township__villages__in=scope)
+            Q(staff__villages__in=scope)
+            | Q(staff__township__villages__in=scope)
             | Q(pk=getattr(actor, "pk", None))
         )
         .distinct()

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from yibao.campaign.services import TargetLine, target_table_accept, target_table_draft
 from yibao.collection import services as collection
-from yibao.collection.models import Collector, Payment
+from yibao.collection.models import Payment, StaffMember
 from yibao.core import clock
 from yibao.core.audit import audit_record
 from yibao.policy import get_policy
@@ -193,13 +193,13 @@ def _users(plan: TownshipPlan, villages: dict[str, Village]) -> dict[str, Any]:
         user = user_model.objects.create(
             username=user_plan.username, first_name=user_plan.full_name, password=hashed
         )
-        collector = Collector.objects.create(
+        collector = StaffMember.objects.create(
             user=user,
             role=user_plan.role,
             township=township
-            if user_plan.role in (Collector.Role.TOWNSHIP, Collector.Role.AUDITOR)
+            if user_plan.role in (StaffMember.Role.TOWNSHIP, StaffMember.Role.AUDITOR)
             else None,
-            district=township.district if user_plan.role == Collector.Role.DISTRICT else None,
+            district=township.district if user_plan.role == StaffMember.Role.DISTRICT else None,
             phone=user_plan.phone,
         )
         collector.villages.set([villages[name] for name in user_plan.villages])
@@ -331,7 +331,7 @@ def _remittances(plan: TownshipPlan, users: dict[str, Any]) -> int:
         user = users[remittance.collector]
         collection.remittance_record(
             actor=user,
-            collector=Collector.objects.get(user=user),
+            collector=StaffMember.objects.get(user=user),
             amount=remittance.amount,
             remitted_at=remittance.remitted_at,
             bank=BANK,

@@ -182,7 +182,7 @@ class VillagePlan:
 class UserPlan:
     username: str
     full_name: str
-    role: str  # Collector.Role value
+    role: str  # StaffMember.Role value
     villages: list[str]
     phone: str
     password: str

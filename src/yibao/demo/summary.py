@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from yibao.campaign.models import TargetTable
 from yibao.collection.cli import channel_table, progress_table
-from yibao.collection.models import Collector, Enrollment, Payment, Remittance
+from yibao.collection.models import Enrollment, Payment, Remittance, StaffMember
 from yibao.collection.selectors import channel_totals, collector_cash, village_progress
 from yibao.core.models import AuditLog
 from yibao.policy import get_policy
@@ -45,9 +45,9 @@ def logins() -> list[tuple[str, str, str, str]]:
     record = demo_record()
     seed = (record.after or {}).get("seed") if record else None
     result = []
-    for collector in Collector.objects.select_related("user").order_by("role", "id"):
+    for collector in StaffMember.objects.select_related("user").order_by("role", "id"):
         user = collector.user
-        if collector.role == Collector.Role.COLLECTOR:
+        if collector.role == StaffMember.Role.COLLECTOR:
             scope = "征收员：" + "、".join(v.name for v in collector.villages.order_by("seq"))
         else:
             scope = collector.get_role_display()

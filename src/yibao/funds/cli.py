@@ -17,11 +17,11 @@ USER_HELP = "操作人用户名（默认取环境变量 YIBAO_USER）"
 
 
 def _collector_named(actor: Any, username: str) -> Any:
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.core.access import access_collector
     from yibao.core.errors import ApplicationError
 
-    found = Collector.objects.filter(user__username=username).first()
+    found = StaffMember.objects.filter(user__username=username).first()
     if found is None:
         raise ApplicationError("not_found", f"找不到征收员“{username}”", username=username)
     return access_collector(actor, found.pk)
@@ -120,13 +120,13 @@ def cash_remit(actor: Any, args: argparse.Namespace) -> int:
 
 
 def close_day(actor: Any, args: argparse.Namespace) -> int:
-    from yibao.collection.models import Collector
+    from yibao.collection.models import StaffMember
     from yibao.core import clock
     from yibao.core.errors import ApplicationError
 
     from . import services
 
-    collector = Collector.objects.filter(user=actor).first()
+    collector = StaffMember.objects.filter(user=actor).first()
     if collector is None:
         raise ApplicationError("collector_only", "日结须由征收员本人办理")
     closed = services.daily_close(actor=actor, collector=collector, day=args.date or clock.today())

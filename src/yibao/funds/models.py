@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from yibao.collection.models import MONEY, Collector
+from yibao.collection.models import MONEY, StaffMember
 from yibao.registry.models import Township
 
 # The documents name the two limits of 双限报解 but give no figures (Bishan 九（五）); these
@@ -58,7 +58,7 @@ class DailyClose(models.Model):
     """
 
     collector = models.ForeignKey(
-        Collector, verbose_name="征收员", on_delete=models.PROTECT, related_name="daily_closes"
+        StaffMember, verbose_name="征收员", on_delete=models.PROTECT, related_name="daily_closes"
     )
     day = models.DateField("日期")
     held_opening = models.DecimalField("日初手中现金", **MONEY)
@@ -104,7 +104,7 @@ class ReceiptBook(models.Model):
         Township, verbose_name="街道（镇）", on_delete=models.PROTECT, related_name="+"
     )
     collector = models.ForeignKey(
-        Collector, verbose_name="征收员", on_delete=models.PROTECT, related_name="receipt_books"
+        StaffMember, verbose_name="征收员", on_delete=models.PROTECT, related_name="receipt_books"
     )
     prefix = models.CharField("字头", max_length=16)
     first = models.PositiveIntegerField("起始号")

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from yibao.collection.models import Collector, Payment
+from yibao.collection.models import Payment, StaffMember
 from yibao.collection.selectors import collectors_in_scope
 from yibao.core.access import not_found, require_office, scope_of
 from yibao.core.audit import audit_record, snapshot
@@ -27,7 +27,7 @@ GAPS_SHOWN = 50
 # --- reads --------------------------------------------------------------------------------
 
 
-def receipt_book_list(*, actor: Any, collector: Collector | None = None) -> QuerySet[ReceiptBook]:
+def receipt_book_list(*, actor: Any, collector: StaffMember | None = None) -> QuerySet[ReceiptBook]:
     """Receipt books of the collectors ``actor`` sees (or of one), in issue order."""
     books = ReceiptBook.objects.filter(collector__in=collectors_in_scope(actor))
     if collector is not None:
@@ -64,7 +64,7 @@ def receipt_next(*, actor: Any, count: int = 1) -> list[str]:
     """The next ``count`` receipt numbers of ``actor``'s books (a village collector's), in
     issue order: each book continues after its highest number used or voided. Empty when the
     actor has no book with numbers left (the desk then takes a receipt number as typed)."""
-    collector = Collector.objects.filter(user=actor, role=Collector.Role.COLLECTOR).first()
+    collector = StaffMember.objects.filter(user=actor, role=StaffMember.Role.COLLECTOR).first()
     if collector is None:
         return []
     numbers: list[str] = []
@@ -167,15 +167,15 @@ def receipt_report(*, actor: Any) -> ReceiptReport:
 
 @transaction.atomic
 def receipt_book_issue(
-    *, actor: Any, collector: Collector, prefix: str, first: int, last: int, width: int = 8
+    *, actor: Any, collector: StaffMember, prefix: str, first: int, last: int, width: int = 8
 ) -> ReceiptBook:
     """The township issues receipts ``prefix`` + ``first``..``last`` to ``collector``; a range
     that overlaps one issued before under the same prefix is refused."""
-    collector = Collector.objects.select_for_update().select_related("user").get(pk=collector.pk)
+    collector = StaffMember.objects.select_for_update().select_related("user").get(pk=collector.pk)
     scope_of(actor).require_collector(collector, write=True)
     require_office(actor, "发放收据本")
     prefix = prefix.strip()
-    if collector.role != Collector.Role.COLLECTOR:
+    if collector.role != StaffMember.Role.COLLECTOR:
         raise ApplicationError("invalid_receipt_book", "收据本只能发放给村（社区）征收员")
     if not PREFIX.match(prefix):
         raise ApplicationError(

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from yibao.collection.models import Collector, Payment, Remittance
+from yibao.collection.models import Payment, Remittance, StaffMember
 from yibao.collection.selectors import (
     CollectorCash,
     cash_entries,
@@ -48,7 +48,7 @@ def township_limits(township: Township | None) -> Limits:
     return Limits(row.amount, row.days, default=False)
 
 
-def collector_township(collector: Collector) -> Township | None:
+def collector_township(collector: StaffMember) -> Township | None:
     """The township a collector works in: their profile's, else their first village's."""
     if collector.township_id is not None:
         return collector.township
@@ -96,7 +96,7 @@ def cash_status(*, actor: Any, on: dt.date | None = None) -> list[CashStatus]:
     rows = collector_cash(actor=actor, on=on)
     collectors = {
         c.pk: c
-        for c in Collector.objects.filter(pk__in=[r.collector_id for r in rows]).select_related(
+        for c in StaffMember.objects.filter(pk__in=[r.collector_id for r in rows]).select_related(
             "township"
         )
     }
@@ -136,7 +136,7 @@ def status_of(row: CollectorCash, limits: Limits, on: dt.date) -> CashStatus:
 
 
 def collector_cash_status(
-    *, actor: Any, collector: Collector, on: dt.date | None = None
+    *, actor: Any, collector: StaffMember, on: dt.date | None = None
 ) -> CashStatus | None:
     """``collector``'s cash against the limits (None for an office account, which holds no
     cash); refused as not found unless ``actor`` sees the collector."""
@@ -150,7 +150,7 @@ def _day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def cash_payments(*, actor: Any, collector: Collector, day: dt.date) -> QuerySet[Payment]:
+def cash_payments(*, actor: Any, collector: StaffMember, day: dt.date) -> QuerySet[Payment]:
     """``collector``'s cash entries dated ``day`` (payments and reversals), newest first."""
     scope_of(actor).require_collector(collector)
     start, end = _day_range(day)
@@ -163,7 +163,7 @@ def cash_payments(*, actor: Any, collector: Collector, day: dt.date) -> QuerySet
     )
 
 
-def remittance_list(*, actor: Any, collector: Collector) -> QuerySet[Remittance]:
+def remittance_list(*, actor: Any, collector: StaffMember) -> QuerySet[Remittance]:
     """``collector``'s remittances, newest first."""
     scope_of(actor).require_collector(collector)
     return Remittance.objects.filter(collector=collector).order_by("-remitted_at", "-id")
@@ -172,7 +172,7 @@ def remittance_list(*, actor: Any, collector: Collector) -> QuerySet[Remittance]
 def cash_warning(*, actor: Any, adding: Decimal = Decimal(0)) -> str:
     """What the desk says before a collector takes more cash: over a limit already, or this
     payment (``adding`` yuan) would take them over the amount limit; empty when neither."""
-    collector = Collector.objects.filter(user=actor, role=Collector.Role.COLLECTOR).first()
+    collector = StaffMember.objects.filter(user=actor, role=StaffMember.Role.COLLECTOR).first()
     if collector is None:
         return ""
     status = collector_cash_status(actor=actor, collector=collector)
@@ -219,7 +219,7 @@ class DayFigures:
         return self.held_opening + self.cash_taken - self.reversed_cash - self.remitted == self.held
 
 
-def day_figures(*, actor: Any, collector: Collector, day: dt.date) -> DayFigures:
+def day_figures(*, actor: Any, collector: StaffMember, day: dt.date) -> DayFigures:
     """``collector``'s figures for ``day`` (Asia/Shanghai), read from payments and remittances."""
     scope_of(actor).require_collector(collector)
     start, end = _day_range(day)
@@ -256,13 +256,13 @@ def _cents(value: Decimal | None) -> Decimal:
     return (value or Decimal(0)).quantize(Decimal("0.01")) + Decimal("0.00")
 
 
-def _held_at(collector: Collector, until: dt.datetime) -> Decimal:
+def _held_at(collector: StaffMember, until: dt.datetime) -> Decimal:
     entries = cash_entries([collector.pk], until=until)[collector.pk]
     return _cents(sum((e.amount * (-1 if e.remittance else 1) for e in entries), Decimal(0)))
 
 
 def daily_close_list(
-    *, actor: Any, collector: Collector | None = None, unacknowledged: bool = False
+    *, actor: Any, collector: StaffMember | None = None, unacknowledged: bool = False
 ) -> QuerySet[DailyClose]:
     """Closed days of the collectors ``actor`` sees (or of one), newest first."""
     closes = DailyClose.objects.filter(collector__in=collectors_in_scope(actor)).select_related(

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.core import clock
 from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_record, snapshot
@@ -88,14 +88,14 @@ def refuse_closed_days(entries: Iterable[tuple[int | None, dt.datetime]], *, wha
 
 
 @transaction.atomic
-def daily_close(*, actor: Any, collector: Collector, day: dt.date) -> DailyClose:
+def daily_close(*, actor: Any, collector: StaffMember, day: dt.date) -> DailyClose:
     """日结: ``collector`` closes ``day`` (today or earlier) with its figures as they stand.
 
     Only the collector closes their own day; nothing dated on it may be written for them
     afterwards (:func:`refuse_closed_days`). Closing a closed day again is refused."""
-    collector = Collector.objects.select_for_update().select_related("user").get(pk=collector.pk)
+    collector = StaffMember.objects.select_for_update().select_related("user").get(pk=collector.pk)
     scope_of(actor).require_collector(collector, write=True)
-    if collector.role != Collector.Role.COLLECTOR or collector.user_id != getattr(
+    if collector.role != StaffMember.Role.COLLECTOR or collector.user_id != getattr(
         actor, "pk", None
     ):
         raise ApplicationError("collector_only", "日结须由征收员本人办理")

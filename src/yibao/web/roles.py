@@ -13,15 +13,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 
-COLLECTOR = Collector.Role.COLLECTOR.value
-TOWNSHIP = Collector.Role.TOWNSHIP.value
-DISTRICT = Collector.Role.DISTRICT.value
-AUDITOR = Collector.Role.AUDITOR.value
+COLLECTOR = StaffMember.Role.COLLECTOR.value
+TOWNSHIP = StaffMember.Role.TOWNSHIP.value
+DISTRICT = StaffMember.Role.DISTRICT.value
+AUDITOR = StaffMember.Role.AUDITOR.value
 ADMIN = "admin"
 
-ROLE_LABELS = {**dict(Collector.Role.choices), ADMIN: "系统管理员"}
+ROLE_LABELS = {**dict(StaffMember.Role.choices), ADMIN: "系统管理员"}
 
 DESK = (COLLECTOR, TOWNSHIP, DISTRICT, ADMIN)  # find people, quote, take payments
 OFFICE = (TOWNSHIP, DISTRICT, ADMIN)  # register households, dashboard, reversals
@@ -39,7 +39,7 @@ def actor_role(user: Any) -> str | None:
     if user.is_superuser:
         role: str | None = ADMIN
     else:
-        role = Collector.objects.filter(user=user).values_list("role", flat=True).first()
+        role = StaffMember.objects.filter(user=user).values_list("role", flat=True).first()
     user._yibao_role = role
     return role
 

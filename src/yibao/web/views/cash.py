@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.collection.services import remittance_record
 from yibao.core import clock
 from yibao.core.access import access_collector
@@ -30,19 +30,19 @@ from .common import error_page
 REMIT_FIELDS = ("amount", "bank", "slip_number", "note")
 
 
-def _collector(request: HttpRequest, raw: str | None) -> Collector | None:
+def _collector(request: HttpRequest, raw: str | None) -> StaffMember | None:
     """The collector asked for (``?collector=ID``, in scope), else the actor's own profile."""
     if raw:
         try:
             return access_collector(request.user, int(raw))  # type: ignore[no-any-return]
         except ValueError:
             return None
-    return Collector.objects.filter(user=request.user).first()
+    return StaffMember.objects.filter(user=request.user).first()
 
 
 def _page(
     request: HttpRequest,
-    collector: Collector | None,
+    collector: StaffMember | None,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,

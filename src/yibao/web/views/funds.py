@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yibao.collection.models import Collector
+from yibao.collection.models import StaffMember
 from yibao.collection.selectors import collectors_in_scope
 from yibao.core import clock
 from yibao.core.access import access_collector, access_village
@@ -90,7 +90,7 @@ def close(request: HttpRequest) -> HttpResponse:
     """日结: a collector sees the day's figures and closes it; an office sees the closed days
     of its collectors and acknowledges them."""
     actor = request.user
-    collector = Collector.objects.filter(user=actor, role=Collector.Role.COLLECTOR).first()
+    collector = StaffMember.objects.filter(user=actor, role=StaffMember.Role.COLLECTOR).first()
     day = _day(request.POST.get("day") or request.GET.get("day"))
     if request.method == "POST":
         if collector is None:
