@@ -361,3 +361,16 @@ def test_after_the_last_payment_day_the_decision_is_refused_with_that_rule(tongn
         decide(office, person)
     assert error.value.code == "after_last_payment_day"
     assert not EnrollmentFact.objects.exists()
+
+
+def test_yibao_pay_charges_a_recorded_graduate_320_covered_to_31_december(town, capsys):
+    student = f.person(town.sanhe, name="大学生壬")
+    decide(town.office, student, kind=GRADUATING, policy_id=f.POLICY, reason="2023届毕业")
+    argv = ["pay", "--person", student.id_number, "--tier", "1", "--amount", "320"]
+    argv += ["--population", "university_student", "--user", "sanhe", "--json"]
+    assert main(argv) == 0
+    enrollment = Enrollment.objects.get(person=student)
+    assert (enrollment.personal, enrollment.coverage_end) == (
+        Decimal("320"),
+        dt.date(2023, 12, 31),
+    )

@@ -275,6 +275,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
             backdate_reason=args.reason or "",
             receipt_number=args.receipt,
             taken_by=taker,
+            population=args.population,
         )
     except (ApplicationError, PolicyError) as error:
         return _refused(error, args.json)
@@ -337,6 +338,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--reason", help="补录原因")
     p.add_argument("--taken-by", help="收取现金的村（社区）征收员用户名")
     p.add_argument("--receipt", help="票据号（同一票据号再次提交不会重复缴费）")
+    p.add_argument(
+        "--population", default="resident", choices=("resident", "university_student", "newborn")
+    )
     p.add_argument("--policy", default=None, help="政策编号；缺省为操作人范围内的街道政策")
     p.add_argument("--user", **user)
     p.add_argument("--json", action="store_true")
