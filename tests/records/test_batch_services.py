@@ -116,7 +116,10 @@ def test_a_batch_of_households_registers_each_with_its_head_members_and_audit(to
         assert set(members) == set(h.members.values_list("pk", flat=True))
         for person in h.members.all():
             assert members[person.pk]["id_number"] == person.masked_id_number
-            assert members[person.pk]["household_id"] == h.pk
+            # The household and its village are the entry's own, not repeated per member.
+            assert "household_id" not in members[person.pk]
+            assert "hukou_village_id" not in members[person.pk]
+        assert entry.after["village_id"] == town.sanhe.pk
 
 
 def test_a_household_batch_with_one_bad_row_writes_nothing_and_names_the_row(town):

@@ -350,7 +350,10 @@ def _households_register(
             )
             new_ids[checked.id_number] = values["id"]
             person_rows.append(tuple(values[name] for name in PERSON_FIELDS))
-            members.append({"id": values["id"], **snapshot_values(Person, values)})
+            member_entry = {"id": values["id"], **snapshot_values(Person, values)}
+            # A member's household and village are the entry's own: not repeated per member.
+            del member_entry["household_id"], member_entry["hukou_village_id"]
+            members.append(member_entry)
         head_id = members[0]["id"]
         household_rows.append((household_id, village.pk, number, data.address, head_id, now))
         household = Household(
