@@ -38,7 +38,7 @@ from yibao.core.access import (
 from yibao.policy import get_policy, list_policies
 from yibao.policy.model import EnrollmentFloor
 from yibao.policy.reporting import below_floor
-from yibao.registry.idcrypto import id_number_decrypt, last6_digest
+from yibao.registry.idcrypto import current_key, id_number_decrypt, last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
 from .models import Enrollment, EnrollmentFact, Payment, Remittance, StaffMember
@@ -887,6 +887,7 @@ def hardship_summary(
     for person_id, category in seen:
         if person_id in contacts:
             by_person.setdefault(person_id, []).append(category)
+    key = current_key() if contacts else None  # read once, not once per person
     return Hardship(
         villages={v: (n, p) for v, (n, p) in villages.items()},
         categories={c: (n, p) for c, (n, p) in categories.items()},
@@ -896,7 +897,7 @@ def hardship_summary(
                 people[person_id][0],
                 tuple(sorted(by_person[person_id])),
                 name=name or "",
-                id_number=id_number_decrypt(cipher, digest) if cipher else "",
+                id_number=id_number_decrypt(cipher, digest, key=key) if cipher else "",
                 phone=phone or "",
             )
             for person_id, (name, cipher, digest, phone) in sorted(contacts.items())
