@@ -650,36 +650,39 @@ class Reversal:
 
 
 def reversals(*, benefit_year: int, village_ids: Sequence[int]) -> list[Reversal]:
-    """Every reversed payment of ``benefit_year`` in ``village_ids``. Reversals are rare: read
-    through the index on ``reverses_id``, then the reversed payments by primary key."""
+    """Every reversed payment of ``benefit_year`` in ``village_ids``. Reversals are rare: all
+    of them are read through the unique index on ``reverses_id`` (joining from the
+    enrollments instead makes SQLite walk every enrollment of the villages), then their
+    enrollments and the reversed payments by primary key."""
     rows = list(
-        Payment.objects.filter(
-            reverses__isnull=False,
-            enrollment__benefit_year=benefit_year,
-            enrollment__village__in=village_ids,
-        )
-        .order_by("pk")
-        .values_list(
-            "enrollment_id",
-            "enrollment__person_id",
-            "enrollment__village_id",
-            "reverses_id",
-            "paid_at",
-            "enrollment__paid_at",
-        )
+        # "> 0" rather than IS NOT NULL: a range of the index, which SQLite then uses.
+        Payment.objects.filter(reverses_id__gt=0)
+        .order_by()  # sorted below: an ORDER BY id makes SQLite walk the table instead
+        .values_list("pk", "enrollment_id", "reverses_id", "paid_at")
     )
+    rows = [row[1:] for row in sorted(rows)]
+    wanted = set(village_ids)
+    enrollments: dict[int, tuple[int, int, dt.datetime | None]] = {}
     made: dict[int, dt.datetime] = {}
-    ids = sorted({row[3] for row in rows})
-    for start in range(0, len(ids), PERSON_CHUNK):
+    ids = sorted({row[0] for row in rows})
+    originals = sorted({row[1] for row in rows})
+    for start in range(0, max(len(ids), len(originals)), PERSON_CHUNK):
+        for pk, person, village, paid_again, year in Enrollment.objects.filter(
+            pk__in=ids[start : start + PERSON_CHUNK]
+        ).values_list("pk", "person_id", "village_id", "paid_at", "benefit_year"):
+            if year == benefit_year and village in wanted:
+                enrollments[pk] = (person, village, paid_again)
         made.update(
-            Payment.objects.filter(pk__in=ids[start : start + PERSON_CHUNK]).values_list(
+            Payment.objects.filter(pk__in=originals[start : start + PERSON_CHUNK]).values_list(
                 "pk", "paid_at"
             )
         )
     return [
-        Reversal(enrollment, person, village, made[original], reversed_at, paid_again)
-        for enrollment, person, village, original, reversed_at, paid_again in rows
-    ]
+        Reversal(enrollment, *enrollments[enrollment][:2], made[original], reversed_at,
+                 enrollments[enrollment][2])
+        for enrollment, original, reversed_at in rows
+        if enrollment in enrollments
+    ]  # fmt: skip
 
 
 def paid_then(
@@ -972,6 +975,72 @@ class ChannelTotal:
     amount: Decimal  # net of the reversals in the same window
 
 
+@dataclass(frozen=True, slots=True)
+class DayChannel:
+    """The entries of one local day (Asia/Shanghai) and one payment channel."""
+
+    day: dt.date
+    channel: str
+    payments: int  # payments recorded (zero declarations included, reversals not)
+    zero_declarations: int
+    reversals: int
+    amount: Decimal  # net of the reversals dated the same day
+
+
+def payment_days(
+    *,
+    actor: Any,
+    benefit_year: int,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[DayChannel]:
+    """Entries per day and channel dated from ``since`` to ``until`` inclusive (``None``:
+    open), within ``actor``'s scope, in one pass over the payments: the dashboard sums it
+    for today, this week and the daily money (:func:`channel_totals_of`)."""
+    entries = Payment.objects.filter(
+        _day_bounds(since, until),
+        enrollment__benefit_year=benefit_year,
+        enrollment__village__in=villages_in_scope(actor),
+    )
+    rows = (
+        entries.annotate(day=LocalDate("paid_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "channel")
+        .annotate(
+            payments=Count("pk", filter=Q(reverses__isnull=True)),
+            zero=Count("pk", filter=Q(reverses__isnull=True, amount=0)),
+            reversals=Count("pk", filter=Q(reverses__isnull=False)),
+            amount=Sum("amount"),
+        )
+        .order_by("day", "channel")
+    )
+    return [
+        DayChannel(
+            r["day"], r["channel"], r["payments"], r["zero"], r["reversals"], r["amount"] or ZERO
+        )
+        for r in rows
+    ]
+
+
+def channel_totals_of(
+    days: Sequence[DayChannel], *, since: dt.date | None = None, until: dt.date | None = None
+) -> list[ChannelTotal]:
+    """Per payment channel (every channel, in the ledger's order), the entries of ``days``
+    dated from ``since`` to ``until`` inclusive (``None``: open)."""
+    sums: dict[str, list[Any]] = {}
+    for d in days:
+        if (since is None or d.day >= since) and (until is None or d.day <= until):
+            total = sums.setdefault(d.channel, [0, 0, 0, ZERO])
+            total[0] += d.payments
+            total[1] += d.zero_declarations
+            total[2] += d.reversals
+            total[3] += d.amount
+    empty = [0, 0, 0, ZERO]
+    return [
+        ChannelTotal(channel, label, *sums.get(channel, empty))
+        for channel, label in Payment.Channel.choices
+    ]
+
+
 def channel_totals(
     *,
     actor: Any,
@@ -981,32 +1050,8 @@ def channel_totals(
 ) -> list[ChannelTotal]:
     """Per payment channel (every channel, in the ledger's order): entries dated from day
     ``since`` to day ``until`` inclusive (``None``: open), within ``actor``'s scope."""
-    entries = Payment.objects.filter(
-        _day_bounds(since, until),
-        enrollment__benefit_year=benefit_year,
-        enrollment__village__in=villages_in_scope(actor),
-    )
-    sums = {
-        row["channel"]: row
-        for row in entries.values("channel").annotate(
-            payments=Count("pk", filter=Q(reverses__isnull=True)),
-            zero=Count("pk", filter=Q(reverses__isnull=True, amount=0)),
-            reversals=Count("pk", filter=Q(reverses__isnull=False)),
-            amount=Sum("amount"),
-        )
-    }
-    empty = {"payments": 0, "zero": 0, "reversals": 0, "amount": None}
-    return [
-        ChannelTotal(
-            channel=channel,
-            label=label,
-            payments=sums.get(channel, empty)["payments"],
-            zero_declarations=sums.get(channel, empty)["zero"],
-            reversals=sums.get(channel, empty)["reversals"],
-            amount=sums.get(channel, empty)["amount"] or ZERO,
-        )
-        for channel, label in Payment.Channel.choices
-    ]
+    days = payment_days(actor=actor, benefit_year=benefit_year, since=since, until=until)
+    return channel_totals_of(days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1017,24 +1062,22 @@ class DayProgress:
     amount: Decimal  # net money of the day
 
 
-def daily_progress(*, actor: Any, benefit_year: int) -> list[DayProgress]:
+def daily_progress(
+    *, actor: Any, benefit_year: int, days: Sequence[DayChannel] | None = None
+) -> list[DayProgress]:
     """Per day with any payment or reversal (Asia/Shanghai), within ``actor``'s scope.
 
     ``cumulative_paid`` on day D is the enrollments paid at the end of D (:func:`paid_then`:
     the live payments then), ``paid`` its change from the previous day listed, ``amount``
-    the net money of the entries dated D."""
+    the net money of the entries dated D. ``days``: the scope's :func:`payment_days`, when
+    the caller has read them."""
     local = timezone.get_current_timezone()
     scope = villages_in_scope(actor)
-    entries = Payment.objects.filter(
-        enrollment__benefit_year=benefit_year, enrollment__village__in=scope
-    )
-    money = dict(
-        entries.annotate(day=LocalDate("paid_at", tzinfo=local))
-        .values("day")
-        .annotate(amount=Sum("amount"))
-        .values_list("day", "amount")
-        .order_by()
-    )
+    if days is None:
+        days = payment_days(actor=actor, benefit_year=benefit_year)
+    money: dict[dt.date, Decimal] = {}
+    for d in days:
+        money[d.day] = money.get(d.day, ZERO) + d.amount
     paid_now = dict(
         Enrollment.objects.filter(
             benefit_year=benefit_year, village__in=scope, status=Enrollment.Status.PAID

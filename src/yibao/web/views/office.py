@@ -26,7 +26,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     week_start = today - dt.timedelta(days=today.weekday())
     villages = selectors.village_progress(actor=actor, policy_id=engine.id)
-    daily = selectors.daily_progress(actor=actor, benefit_year=engine.benefit_year)
+    # One pass over the payments for the chart's money, today and this week by channel.
+    days = selectors.payment_days(actor=actor, benefit_year=engine.benefit_year)
+    daily = selectors.daily_progress(actor=actor, benefit_year=engine.benefit_year, days=days)
     chart: dict[str, Any] = {
         "days": [d.day.isoformat() for d in daily],
         "paid": [d.paid for d in daily],
@@ -41,12 +43,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "villages": sorted(villages, key=lambda v: v.rank),
         "totals": selectors.progress_totals(villages, floor=selectors.enrollment_floor(engine.id)),
         "floor": selectors.enrollment_floor(engine.id),
-        "channels_today": selectors.channel_totals(
-            actor=actor, benefit_year=engine.benefit_year, since=today, until=today
-        ),
-        "channels_week": selectors.channel_totals(
-            actor=actor, benefit_year=engine.benefit_year, since=week_start, until=today
-        ),
+        "channels_today": selectors.channel_totals_of(days, since=today, until=today),
+        "channels_week": selectors.channel_totals_of(days, since=week_start, until=today),
         "cash": cash,
         "cash_over": [row for row in cash if row.over],
         "chart_data": chart,
