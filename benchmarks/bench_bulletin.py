@@ -23,6 +23,9 @@ dropped afterwards.
     .venv/bin/python benchmarks/bench_bulletin.py                    # 1,000,000 on SQLite
     DATABASE_URL=postgres://yibao:yibao@127.0.0.1:5432/postgres .venv/bin/python benchmarks/bench_bulletin.py
     .venv/bin/python benchmarks/bench_bulletin.py --residents 100000
+    .venv/bin/python benchmarks/bench_bulletin.py --data-dir /tmp/bench      # build once, reuse
+    git archive 980a81d src | tar -x -C /tmp/before                          # the code before
+    YIBAO_BENCH_SRC=/tmp/before/src .venv/bin/python benchmarks/bench_bulletin.py --data-dir /tmp/bench
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ import time
 import zoneinfo
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+# YIBAO_BENCH_SRC: time another checkout's code (an export of an earlier commit's src/) on
+# the same data, for a before/after beside the GROUP BY.
+sys.path.insert(
+    0, os.environ.get("YIBAO_BENCH_SRC") or str(Path(__file__).resolve().parents[1] / "src")
+)
 
 # The benchmark's own database: never the configured one.
 _PREPARED = False
