@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.campaign.conftest import aikou  # noqa: F401  (fixture)
 from tests.records import factories as f
 from tests.web.conftest import client_for
 from tests.web.test_desk import _post
@@ -184,3 +185,13 @@ def test_the_ledger_filters_and_pages_in_the_database(office, sanhe, town):
     assert "共 1 条" in paid and "台账07" in paid
     found = _text(office.get("/ledger/", {"village": town.sanhe.pk, "q": people[3].id_number[-6:]}))
     assert "共 1 条" in found and "台账03" in found
+
+
+def test_the_dashboard_marks_villages_below_aikous_95_percent_floor(aikou, office):  # noqa: F811
+    """隘口府发〔2022〕50号 一 (参保率达95%以上): nobody has paid in 隘口镇, so each of its 11
+    villages is marked, with the document cited; 三江's document sets no floor."""
+    page = client_for(aikou.office).get("/office/").content.decode()
+    assert page.count('data-test="below-floor"') == 11
+    assert "隘口府发〔2022〕50号 一" in page and 'data-test="floor"' in page
+    sanjiang = office.get("/office/").content.decode()
+    assert 'data-test="floor"' not in sanjiang and "below-floor" not in sanjiang
