@@ -65,6 +65,7 @@ class FieldKey:
 
     aead: AESGCM
     index_key: bytes
+    index_mac: hmac.HMAC  # keyed once; each digest starts from a copy
     source: str  # where the master key came from, for messages
 
     @classmethod
@@ -73,9 +74,11 @@ class FieldKey:
             raise FieldKeyMissing(
                 f"字段加密密钥（{source}）应为{KEY_BYTES}字节的 base64，实际{len(master)}字节"
             )
+        index_key = _derive(master, b"yibao/id-number/blind-index")
         return cls(
             aead=AESGCM(_derive(master, b"yibao/id-number/aes-256-gcm")),
-            index_key=_derive(master, b"yibao/id-number/blind-index"),
+            index_key=index_key,
+            index_mac=hmac.new(index_key, digestmod=hashlib.sha256),
             source=source,
         )
 
@@ -115,17 +118,19 @@ _cache: dict[tuple[str, str], FieldKey] = {}
 
 def current_key() -> FieldKey:
     """The key in force: ``YIBAO_FIELD_KEY``, else the key file; :class:`FieldKeyMissing`."""
+    # Called once per number written: the cache is keyed by the raw settings, looked up
+    # before any path is built.
     text = os.environ.get(ENV_KEY, "")
-    path = "" if text else str(key_file_path())
-    cached = _cache.get((text, path))
+    named = os.environ.get(ENV_KEY_FILE, "")
+    cached = _cache.get((text, named))
     if cached is not None:
         return cached
     if text:
         key = FieldKey.from_master(_decode(text, ENV_KEY), source=f"环境变量 {ENV_KEY}")
     else:
-        key = key_from_file(Path(path))
+        key = key_from_file(key_file_path())
     _cache.clear()
-    _cache[(text, path)] = key
+    _cache[(text, named)] = key
     return key
 
 
@@ -164,22 +169,25 @@ def key_file_ensure() -> Path | None:
 
 def normalise(number: str) -> str:
     """No whitespace, upper-case X: the form that is encrypted and indexed."""
+    if number and number.isalnum():  # the usual case, without the regular expression
+        return number.upper()
     return re.sub(r"\s+", "", number or "").upper()
 
 
-def _digest(index_key: bytes, label: bytes, text: str) -> str:
-    mac = hmac.new(index_key, label + text.encode("utf-8"), hashlib.sha256)
+def _digest(key: FieldKey, label: bytes, text: str) -> str:
+    mac = key.index_mac.copy()
+    mac.update(label + text.encode("utf-8"))
     return mac.digest()[:DIGEST_BYTES].hex()
 
 
 def id_digest(number: str, *, key: FieldKey | None = None) -> str:
     """The blind index of a whole ID number (normalised first)."""
-    return _digest((key or current_key()).index_key, b"full:", normalise(number))
+    return _digest(key or current_key(), b"full:", normalise(number))
 
 
 def last6_digest(ending: str, *, key: FieldKey | None = None) -> str:
     """The blind index of the last six characters of an ID number (``ending`` is them)."""
-    return _digest((key or current_key()).index_key, b"last6:", normalise(ending)[-LAST_DIGITS:])
+    return _digest(key or current_key(), b"last6:", normalise(ending)[-LAST_DIGITS:])
 
 
 def id_number_fields(number: str, *, key: FieldKey | None = None) -> dict[str, Any]:
@@ -189,13 +197,13 @@ def id_number_fields(number: str, *, key: FieldKey | None = None) -> dict[str, A
     writer call it once per person."""
     key = key or current_key()
     number = normalise(number)
-    digest = _digest(key.index_key, b"full:", number)
+    digest = _digest(key, b"full:", number)
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = key.aead.encrypt(nonce, number.encode("utf-8"), digest.encode("ascii"))
     return {
         "id_cipher": VERSION + nonce + sealed,
         "id_digest": digest,
-        "id_last6_digest": _digest(key.index_key, b"last6:", number[-LAST_DIGITS:]),
+        "id_last6_digest": _digest(key, b"last6:", number[-LAST_DIGITS:]),
     }
 
 
