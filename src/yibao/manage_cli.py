@@ -23,7 +23,13 @@ def _migrate(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    from yibao.registry.idcrypto import FieldKeyMissing
+
+    try:
+        call_command("migrate", interactive=False, verbosity=args.verbosity)
+    except FieldKeyMissing as error:  # numbers stored in plain need the key to be encrypted
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
     created = key_file_ensure()  # ID numbers are encrypted at rest (yibao keys)
     if created is not None:
-        print(f"已生成证件号码加密密钥 {created}（仅本机演示用；备份数据库时须一并备份此密钥）")
+        print(f"已生成证件号码加密密钥 {created}（仅本机演示用；备份数据库时须另行备份此密钥）")
     call_command("migrate", interactive=False, verbosity=0)
     if args.reset:
         _reset()
