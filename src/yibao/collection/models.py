@@ -435,7 +435,3 @@ class EnrollmentFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.benefit_year}年度 {self.get_kind_display()}"
-
-
-# The model's earlier name, kept while branches written against it land; removed after.
-Collector = StaffMember
