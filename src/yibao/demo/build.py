@@ -25,12 +25,21 @@ from django.utils import timezone
 
 from yibao.campaign.services import TargetLine, target_table_accept, target_table_draft
 from yibao.collection import services as collection
-from yibao.collection.models import Payment, StaffMember
+from yibao.collection.models import Enrollment, Payment, StaffMember
 from yibao.core import clock
 from yibao.core.audit import audit_record
+from yibao.core.bulk import analyze
 from yibao.policy import get_policy
 from yibao.registry import services as registry
-from yibao.registry.models import District, Person, Township, Village
+from yibao.registry.models import (
+    District,
+    Household,
+    IdentityTag,
+    OtherInsurance,
+    Person,
+    Township,
+    Village,
+)
 
 from .plan import (
     BANK,
@@ -114,6 +123,9 @@ def build_demo(
                     "users": [u.username for u in plan.users],
                 },
             )
+        # PostgreSQL plans the first reads of the fresh rows from statistics it has not yet
+        # gathered (inside a test's transaction, autovacuum never sees them): gather them.
+        analyze(Village, Household, Person, IdentityTag, OtherInsurance, Enrollment, Payment)
         report(total, total, f"现金解缴{remittances}笔")
     return DemoResult(
         seed=seed,
