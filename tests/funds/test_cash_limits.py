@@ -11,7 +11,7 @@ import pytest
 
 from tests.records import factories as f
 from yibao.collection.models import Payment, StaffMember
-from yibao.collection.selectors import CashEntry, collector_cash, held_since
+from yibao.collection.selectors import collector_cash
 from yibao.collection.services import payment_record, payment_reverse, remittance_record
 from yibao.core import clock
 from yibao.core.errors import ApplicationError
@@ -93,19 +93,6 @@ def test_cash_held_at_the_end_of_a_past_day(town, held):
     (row,) = collector_cash(actor=town.sanhe_collector, on=D(2022, 11, 28))
     assert (row.taken, row.remitted, row.held) == (Decimal("700"), Decimal("0"), Decimal("700"))
     assert row.held_since == f.aware(D(2022, 11, 20))
-
-
-def test_a_reversal_hands_back_its_own_payments_cash_first():
-    at = dt.datetime(2022, 11, 1, 10, tzinfo=f.SHANGHAI)
-    day = dt.timedelta(days=1)
-    entries = [
-        CashEntry(at, Decimal("350"), payment_id=1),
-        CashEntry(at + day, Decimal("350"), payment_id=2),
-        CashEntry(at + 2 * day, Decimal("-350"), reverses=1),
-    ]
-    assert held_since(entries) == at + day
-    entries.append(CashEntry(at + 3 * day, Decimal("350"), remittance=True))
-    assert held_since(entries) is None
 
 
 def test_a_collector_cannot_set_the_limits_and_an_auditor_only_reads(town):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from yibao.collection.models import Payment, Remittance, StaffMember
 from yibao.collection.selectors import (
     CollectorCash,
-    cash_entries,
+    cash_totals,
     collector_cash,
     collectors_in_scope,
 )
@@ -257,8 +257,8 @@ def _cents(value: Decimal | None) -> Decimal:
 
 
 def _held_at(collector: StaffMember, until: dt.datetime) -> Decimal:
-    entries = cash_entries([collector.pk], until=until)[collector.pk]
-    return _cents(sum((e.amount * (-1 if e.remittance else 1) for e in entries), Decimal(0)))
+    taken, remitted = cash_totals([collector.pk], until=until)[collector.pk]
+    return _cents(taken - remitted)
 
 
 def daily_close_list(
