@@ -10,9 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BinaryField,
     Case,
-    CharField,
     Count,
     F,
     FilteredRelation,
@@ -823,9 +821,12 @@ def hardship_summary(
     found: Sequence[Reversal] | None = None,
 ) -> Hardship:
     """The :class:`Hardship` of ``village_ids`` (people by household-register village), paid
-    meaning :func:`paid_then` at the end of ``on``: one pass over the valid tags with their
-    people and those people's enrollments of the year (a left join), the paid test and the
-    unpaid people's name, ID number and phone computed in the database."""
+    meaning :func:`paid_then` at the end of ``on``.
+
+    Two reads: one pass over the valid tags with their people and those people's enrollments
+    of the year (a left join) that brings back only ids, the category and the paid test
+    (computed in the database), counted here; then the name, ID number and phone of the
+    unpaid ones alone, by primary key (about one in six: the rest need no contact)."""
     until = end_of_day(on)
     this_year = FilteredRelation(
         "person__enrollments", condition=Q(person__enrollments__benefit_year=benefit_year)
@@ -833,12 +834,6 @@ def hardship_summary(
     paid_now = Q(this_year__status=Enrollment.Status.PAID)
     if until is not None:
         paid_now &= Q(this_year__paid_at__lt=until)
-    unpaid = ~paid_now | Q(this_year__isnull=True)
-
-    def if_unpaid(field: str, output: Any = None) -> Case:
-        output = output or CharField()
-        return Case(When(unpaid, then=F(field)), default=Value(None), output_field=output)
-
     rows = (
         hardship_tags(on=on or clock.today())
         .filter(
@@ -847,22 +842,9 @@ def hardship_summary(
         )
         .annotate(
             this_year=this_year,
-            paid_now=Case(When(paid_now, then=Value(True)), default=Value(False)),
-            unpaid_name=if_unpaid("person__name"),
-            unpaid_cipher=if_unpaid("person__id_cipher", BinaryField()),
-            unpaid_digest=if_unpaid("person__id_digest"),
-            unpaid_phone=if_unpaid("person__phone"),
+            paid_now=Case(When(paid_now, then=Value(1)), default=Value(0)),
         )
-        .values_list(
-            "person_id",
-            "person__hukou_village_id",
-            "category_key",
-            "paid_now",
-            "unpaid_name",
-            "unpaid_cipher",
-            "unpaid_digest",
-            "unpaid_phone",
-        )
+        .values_list("person_id", "person__hukou_village_id", "category_key", "paid_now")
         .order_by()
     )
     # Paid then also when a payment live at the end of ``on`` was reversed since.
@@ -872,30 +854,38 @@ def hardship_summary(
             found = reversals(benefit_year=benefit_year, village_ids=village_ids)
         live = reversed_live_at(found, until)
         paid_later_reversed = {r.person_id for r in found if r.enrollment_id in live}
-    people: dict[int, tuple[int, bool]] = {}  # person -> (village, paid)
+    people: dict[int, tuple[int, int]] = {}  # person -> (village, paid 0/1)
+    pairs: set[tuple[int, str]] = set()
     categories: dict[str, list[int]] = {}
-    seen: set[tuple[int, str]] = set()
-    contacts: dict[int, tuple[str, Any, str, str]] = {}
-    for person_id, village_id, category, paid, name, cipher, digest, phone in rows:
-        paid = bool(paid) or person_id in paid_later_reversed
-        if (person_id, category) in seen:
+    for person_id, village_id, category, paid in rows:
+        if (person_id, category) in pairs:
             continue
-        seen.add((person_id, category))
+        pairs.add((person_id, category))
+        if not paid and person_id in paid_later_reversed:
+            paid = 1
         people[person_id] = (village_id, paid)
         counts = categories.setdefault(category, [0, 0])
         counts[0] += 1
         counts[1] += paid
-        if not paid:
-            contacts[person_id] = (name, cipher, digest, phone)
     villages: dict[int, list[int]] = {}
     for village_id, paid in people.values():
         counts = villages.setdefault(village_id, [0, 0])
         counts[0] += 1
         counts[1] += paid
-    by_person: dict[int, list[str]] = {}
-    for person_id, category in seen:
-        if person_id in contacts:
-            by_person.setdefault(person_id, []).append(category)
+    unpaid_ids = sorted(pk for pk, (_, paid) in people.items() if not paid)
+    by_person: dict[int, list[str]] = {pk: [] for pk in unpaid_ids}
+    for person_id, category in pairs:
+        if person_id in by_person:
+            by_person[person_id].append(category)
+    contacts: dict[int, tuple[str, Any, str, str]] = {}
+    for start in range(0, len(unpaid_ids), PERSON_CHUNK):
+        chunk = unpaid_ids[start : start + PERSON_CHUNK]
+        contacts.update(
+            (pk, rest)
+            for pk, *rest in Person.objects.filter(pk__in=chunk)
+            .values_list("pk", "name", "id_cipher", "id_digest", "phone")
+            .order_by()
+        )
     key = current_key() if contacts else None  # read once, not once per person
     return Hardship(
         villages={v: (n, p) for v, (n, p) in villages.items()},
@@ -909,7 +899,8 @@ def hardship_summary(
                 id_number=id_number_decrypt(cipher, digest, key=key) if cipher else "",
                 phone=phone or "",
             )
-            for person_id, (name, cipher, digest, phone) in sorted(contacts.items())
+            for person_id in unpaid_ids
+            for name, cipher, digest, phone in [contacts[person_id]]
         ],
     )
 
