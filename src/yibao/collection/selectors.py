@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -357,6 +359,15 @@ def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
     return bounds
 
 
+def ids_param(ids: Sequence[int]) -> RawSQL:
+    """``ids`` as one query parameter, for ``pk__in=``: thousands of ids without thousands
+    of placeholders (which Django and the driver spend time building and parsing, and which
+    SQLite caps), as a PostgreSQL array or a JSON array that SQLite's ``json_each`` reads."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
+
 def percent(part: int, whole: int) -> Decimal:
     """``part`` as a percentage of ``whole``, to two decimals (half up); 0 of nothing is 0."""
     if not whole:
@@ -655,38 +666,30 @@ class Reversal:
 
 def reversals(*, benefit_year: int, village_ids: Sequence[int]) -> list[Reversal]:
     """Every reversed payment of ``benefit_year`` in ``village_ids``. Reversals are rare: all
-    of them are read through the unique index on ``reverses_id`` (joining from the
-    enrollments instead makes SQLite walk every enrollment of the villages), then their
-    enrollments and the reversed payments by primary key."""
-    rows = list(
+    of them are read through the unique index on ``reverses_id``, each joined by primary key
+    to its enrollment and to the payment it reversed (filtering on the enrollments' year and
+    village in the query instead makes SQLite walk every enrollment of the villages)."""
+    rows = (
         # "> 0" rather than IS NOT NULL: a range of the index, which SQLite then uses.
         Payment.objects.filter(reverses_id__gt=0)
         .order_by()  # sorted below: an ORDER BY id makes SQLite walk the table instead
-        .values_list("pk", "enrollment_id", "reverses_id", "paid_at")
-    )
-    rows = [row[1:] for row in sorted(rows)]
-    wanted = set(village_ids)
-    enrollments: dict[int, tuple[int, int, dt.datetime | None]] = {}
-    made: dict[int, dt.datetime] = {}
-    ids = sorted({row[0] for row in rows})
-    originals = sorted({row[1] for row in rows})
-    for start in range(0, max(len(ids), len(originals)), PERSON_CHUNK):
-        for pk, person, village, paid_again, year in Enrollment.objects.filter(
-            pk__in=ids[start : start + PERSON_CHUNK]
-        ).values_list("pk", "person_id", "village_id", "paid_at", "benefit_year"):
-            if year == benefit_year and village in wanted:
-                enrollments[pk] = (person, village, paid_again)
-        made.update(
-            Payment.objects.filter(pk__in=originals[start : start + PERSON_CHUNK]).values_list(
-                "pk", "paid_at"
-            )
+        .values_list(
+            "pk",
+            "enrollment_id",
+            "enrollment__person_id",
+            "enrollment__village_id",
+            "enrollment__benefit_year",
+            "reverses__paid_at",
+            "paid_at",
+            "enrollment__paid_at",
         )
+    )
+    wanted = set(village_ids)
     return [
-        Reversal(enrollment, *enrollments[enrollment][:2], made[original], reversed_at,
-                 enrollments[enrollment][2])
-        for enrollment, original, reversed_at in rows
-        if enrollment in enrollments
-    ]  # fmt: skip
+        Reversal(enrollment, person, village, made, reversed_at, paid_again)
+        for _, enrollment, person, village, year, made, reversed_at, paid_again in sorted(rows)
+        if year == benefit_year and village in wanted
+    ]
 
 
 def paid_then(
@@ -877,15 +880,12 @@ def hardship_summary(
     for person_id, category in pairs:
         if person_id in by_person:
             by_person[person_id].append(category)
-    contacts: dict[int, tuple[str, Any, str, str]] = {}
-    for start in range(0, len(unpaid_ids), PERSON_CHUNK):
-        chunk = unpaid_ids[start : start + PERSON_CHUNK]
-        contacts.update(
-            (pk, rest)
-            for pk, *rest in Person.objects.filter(pk__in=chunk)
-            .values_list("pk", "name", "id_cipher", "id_digest", "phone")
-            .order_by()
-        )
+    contacts = {
+        pk: rest
+        for pk, *rest in Person.objects.filter(pk__in=ids_param(unpaid_ids))
+        .values_list("pk", "name", "id_cipher", "id_digest", "phone")
+        .order_by()
+    }
     key = current_key() if contacts else None  # read once, not once per person
     return Hardship(
         villages={v: (n, p) for v, (n, p) in villages.items()},

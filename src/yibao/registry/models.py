@@ -195,11 +195,15 @@ class Person(IdNumberAtRest):
                 name="person_deceased_has_date",
             )
         ]
-        # Covers the should-enroll count per village (collection.selectors.should_enroll):
-        # read from the index alone, in village order, without touching the rows.
+        # Covers the should-enroll count per village (collection.selectors.should_enroll)
+        # and the people side of the hardship pass (hardship_summary): read from the index
+        # alone, in village order, without touching the rows. ``id`` is a key column for
+        # PostgreSQL, whose index entries point at rows by position, not by id (SQLite's
+        # carry the rowid anyway).
         indexes = [
             models.Index(
-                fields=["hukou_village", "status", "deceased_on"], name="person_village_status_idx"
+                fields=["hukou_village", "status", "deceased_on", "id"],
+                name="person_village_status_idx",
             )
         ]
 
