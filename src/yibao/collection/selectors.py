@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -895,8 +896,10 @@ def hardship_summary(
             (person, village, category, 1 if person in paid_later_reversed else paid)
             for person, village, category, paid in found_rows
         }
-    people = {person: (village, paid) for person, village, _, paid in found_rows}
-    by_category = Counter((category, paid) for _, _, category, paid in found_rows)
+    # itemgetter over the rows keeps these loops in C.
+    listed = list(found_rows)
+    people = dict(zip(map(itemgetter(0), listed), map(itemgetter(1, 3), listed), strict=True))
+    by_category = Counter(map(itemgetter(2, 3), listed))
     by_village = Counter(people.values())
     categories = {
         c: (by_category[(c, 0)] + by_category[(c, 1)], by_category[(c, 1)])
@@ -908,7 +911,7 @@ def hardship_summary(
     }
     unpaid_ids = sorted(person for person, (_, paid) in people.items() if not paid)
     by_person: dict[int, list[str]] = {person: [] for person in unpaid_ids}
-    for person, _, category, paid in found_rows:
+    for person, _, category, paid in listed:
         if not paid:
             by_person[person].append(category)
     contacts = {
