@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from yibao.campaign.selectors import hardship_by_category, hardship_missing
 from yibao.cli import main
 from yibao.collection.models import StaffMember
 from yibao.collection.selectors import (
@@ -29,6 +30,7 @@ from yibao.collection.services import (
     payment_reverse,
     remittance_record,
 )
+from yibao.registry.models import Person
 from yibao.registry.services import other_insurance_record, person_mark_deceased
 
 from . import factories as f
@@ -145,6 +147,31 @@ def test_a_person_who_died_after_the_day_still_counts_as_should_enroll_on_that_d
         village_progress(actor=campaign.town.office, policy_id=f.POLICY, on=D(2022, 9, 30))
     )
     assert rows["三河街社区"].should_enroll == 8  # p7 died on 2022-10-01
+
+
+def test_a_person_counts_once_however_many_insurances_tags_or_categories(campaign):
+    """p2 is also insured elsewhere and as an employee: taken off should-enroll once. p3
+    (低保对象, paid) gets the same category from a second batch and a 特困人员 tag: still one
+    hardship person, one in each category. p4 (特困人员, unpaid) gets a 低保对象 tag too: named
+    once, with both categories."""
+    office = campaign.town.office
+    p2, p3, p4 = (Person.objects.get(name=f"三河{n}") for n in (2, 3, 4))
+    for kind in ("employee", "elsewhere"):
+        other_insurance_record(actor=office, person=p2, kind=kind, benefit_year=2023)
+    f.tag(p3, "低保对象", batch="2022-12")
+    f.tag(p3, "特困人员")
+    f.tag(p4, "低保对象")
+    on = D(2022, 12, 5)
+    sanhe = by_name(village_progress(actor=office, policy_id=f.POLICY, on=on))["三河街社区"]
+    assert sanhe.should_enroll == 6  # p1, p3-p6, p9 (p2 insured elsewhere now)
+    assert (sanhe.hardship, sanhe.hardship_paid) == (3, 2)  # p3, p4, p6; p3 and p6 paid
+    categories = {
+        c.category: (c.people, c.paid)
+        for c in hardship_by_category(actor=office, policy_id=f.POLICY, on=on)
+    }
+    assert categories == {"低保对象": (2, 1), "特困人员": (3, 2)}  # p3, p4; p3, p4, p6
+    missing = hardship_missing(actor=office, policy_id=f.POLICY, on=on)
+    assert [(m.name, m.categories) for m in missing] == [("三河4", ("低保对象", "特困人员"))]
 
 
 def test_township_totals_add_the_villages_in_scope(campaign):
