@@ -13,6 +13,13 @@ Not a test. On a fresh database (SQLite by default, PostgreSQL with ``DATABASE_U
 4. stops the server and counts from the database: every person holds exactly one live
    payment (0 lost, 0 doubled), and prints requests per second and bytes per person.
 
+The baseline, in the same run and before the payments: the same clients ask the same server
+a trivial authenticated question (``GET /api/v1/me``, answered from the token cache) for
+``--baseline-seconds``: the ceiling of the stack (gunicorn, Django's middleware, django-ninja,
+the client) on this machine. Beside both figures, the CPU the client threads and the server's
+processes used, as a share of the machine's cores (the client runs on the same cores), and
+the load average.
+
 Bounded: at most ``--seconds`` of load (the run stops early and says so), the server killed
 at the end by its process group.
 
@@ -35,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,14 +59,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, workers: int, threads: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, workers: int, threads: int, worker_class: str, workdir: Path
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "YIBAO_ALLOWED_HOSTS": "127.0.0.1"}
     env.pop("YIBAO_DEBUG", None)
     yibao = Path(sys.executable).with_name("yibao")
     log = (workdir / "server.log").open("wb")
     return subprocess.Popen(
         [str(yibao), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--access-log", ""],
+         "--threads", str(threads), "--worker-class", worker_class, "--access-log", ""],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -105,6 +115,21 @@ class Client(threading.Thread):
         self.requests = 0
         self.sent: list[int] = []
         self.stop_at = 0.0
+        self.baseline = False
+
+    def _run_baseline(self) -> None:
+        """``GET /me`` until the time is up: the stack's ceiling."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        while time.monotonic() < self.stop_at:
+            try:
+                conn.request("GET", f"{API}/me", headers=headers)
+                self._answer(conn)
+            except (OSError, http.client.HTTPException) as error:
+                self.errors.append(repr(error))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn.close()
 
     def _post(self, conn: http.client.HTTPConnection, body: bytes, key: str) -> tuple[int, dict]:
         headers = {
@@ -113,13 +138,22 @@ class Client(threading.Thread):
             "Idempotency-Key": key,
         }
         conn.request("POST", f"{API}/payments", body=body, headers=headers)
+        return self._answer(conn)
+
+    def _answer(self, conn: http.client.HTTPConnection) -> tuple[int, dict]:
         response = conn.getresponse()
         data = response.read()
         self.requests += 1
         self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
-        return response.status, json.loads(data) if data else {}
+        try:
+            return response.status, json.loads(data) if data else {}
+        except ValueError:  # a server error's HTML page: counted by its status
+            return response.status, {}
 
     def run(self) -> None:
+        if self.baseline:
+            self._run_baseline()
+            return
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         for job in self.jobs:
             if time.monotonic() > self.stop_at:
@@ -137,6 +171,58 @@ class Client(threading.Thread):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         conn.close()
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """User and system CPU seconds of the live processes of process group ``pgid`` (the
+    server: gunicorn's master and workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+@dataclass
+class Phase:
+    """One timed phase: wall seconds, and CPU seconds of this process and of the server."""
+
+    seconds: float
+    client_cpu: float
+    server_cpu: float
+
+    def shares(self) -> str:
+        cores = os.cpu_count() or 1
+        room = self.seconds * cores
+        return (
+            f"客户端CPU {self.client_cpu / room:.0%}，服务进程CPU {self.server_cpu / room:.0%}"
+            f"（占{cores}核）"
+        )
+
+
+def run_clients(clients: list[Client], seconds: float, server_pgid: int) -> Phase:
+    started, cpu, server_cpu = (
+        time.monotonic(),
+        time.process_time(),
+        _group_cpu_seconds(server_pgid),
+    )
+    for client in clients:
+        client.stop_at = started + seconds
+        client.start()
+    for client in clients:
+        client.join()
+    return Phase(
+        seconds=time.monotonic() - started,
+        client_cpu=time.process_time() - cpu,
+        server_cpu=_group_cpu_seconds(server_pgid) - server_cpu,
+    )
 
 
 def count_live_payments(sent: set[int]) -> tuple[int, int, int, int]:
@@ -169,9 +255,13 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
     parser.add_argument("--retry-every", type=int, default=10, help="every n-th payment resent")
     parser.add_argument("--seconds", type=float, default=180, help="at most this much load")
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=10, help="GET /me before the payments"
+    )
     args = parser.parse_args()
 
     os.environ["YIBAO_TODAY"] = ledger.CAMPAIGN_DAY.isoformat()
@@ -223,16 +313,17 @@ def main() -> int:
         connections.close_all()
 
         port = free_port()
-        server = start_server(port, args.workers, args.threads, workdir)
+        server = start_server(port, args.workers, args.threads, args.worker_class, workdir)
         wait_ready(port, token, server, workdir)
+        probes = [Client(c, port, token, []) for c in range(args.clients)]
+        for probe in probes:
+            probe.baseline = True
+        baseline = run_clients(probes, args.baseline_seconds, server.pid)
+        load_baseline = os.getloadavg()
         clients = [Client(c, port, token, jobs[c :: args.clients]) for c in range(args.clients)]
-        started = time.monotonic()
-        for client in clients:
-            client.stop_at = started + args.seconds
-            client.start()
-        for client in clients:
-            client.join()
-        seconds = time.monotonic() - started
+        phase = run_clients(clients, args.seconds, server.pid)
+        seconds = phase.seconds
+        load_payments = os.getloadavg()
         stop_server(server)
 
         statuses: dict[int, int] = {}
@@ -248,13 +339,24 @@ def main() -> int:
 
         print(f"数据库：{database}")
         print(
-            f"服务：yibao serve（gunicorn {args.workers}个进程×{args.threads}个线程），"
+            f"服务：yibao serve（gunicorn {args.worker_class} {args.workers}个进程"
+            + (f"×{args.threads}个线程" if args.worker_class == "gthread" else "")
+            + "），"
             f"{args.clients}个并发客户端，每{args.retry_every}笔重发一次（同一 Idempotency-Key）"
         )
         print(f"导入{args.persons}人：{import_seconds:.1f} 秒（应用，准备数据）")
+        probe_requests = sum(p.requests for p in probes)
+        probe_ok = sum(p.statuses.get(200, 0) for p in probes)
+        print(
+            f"基线 GET {API}/me：{probe_requests}个，{baseline.seconds:.1f} 秒，"
+            f"{probe_requests / baseline.seconds:,.0f} 请求/秒（200：{probe_ok}）；"
+            f"{baseline.shares()}；负载 {load_baseline[0]:.1f}"
+        )
         print(
             f"缴费请求：{requests}个，{seconds:.1f} 秒，{requests / seconds:,.0f} 请求/秒；"
-            f"新缴费 {statuses.get(201, 0) / seconds:,.0f} 笔/秒"
+            f"新缴费 {statuses.get(201, 0) / seconds:,.0f} 笔/秒；"
+            f"为基线的 {requests / seconds / max(probe_requests / baseline.seconds, 1e-9):.0%}；"
+            f"{phase.shares()}；负载 {load_payments[0]:.1f}"
         )
         print(
             f"应答：{dict(sorted(statuses.items()))}；连接错误 {len(errors)}；重发不符 {mismatched}"

@@ -147,6 +147,8 @@ def _database(url: str | None) -> dict[str, Any]:
         config["CONN_MAX_AGE"] = POSTGRES_CONN_MAX_AGE_SECONDS
         config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, with writers queued on a lock that wakes them (see its module).
+        config["ENGINE"] = "yibao.core.backends.sqlite3"
         options = config.setdefault("OPTIONS", {})
         # IMMEDIATE: a transaction takes the write lock when it begins, so two writers queue
         # on the busy timeout rather than one failing half-way with "database is locked".

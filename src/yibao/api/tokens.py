@@ -184,6 +184,7 @@ def _touch(api_token: ApiToken, now: dt.datetime) -> None:
     lock_timeout = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
         if sqlite:
+            connection.yibao_writer_nowait = True  # nor queue for the writer lock
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA busy_timeout = 0")
         with transaction.atomic():
@@ -195,6 +196,7 @@ def _touch(api_token: ApiToken, now: dt.datetime) -> None:
         logger.info("api token %s: last use not recorded (%s)", api_token.prefix, error)
     finally:
         if sqlite:
+            connection.yibao_writer_nowait = False
             timeout = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout = {int(float(timeout) * 1000)}")

@@ -41,6 +41,7 @@ from yibao.core.access import (
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
 from yibao.core.bulk import ANALYZE_ROWS, analyze
 from yibao.core.errors import ApplicationError
+from yibao.core.prepared import Prepared
 from yibao.funds.services import refuse_closed_days
 from yibao.policy import (
     IdentityClaim,
@@ -220,6 +221,14 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) is not None else None
 
 
+def _cached_staff(actor: Any, collector_id: int | None) -> StaffMember | None:
+    """The actor's own StaffMember when :func:`scope_of` kept it on the actor, else None."""
+    if collector_id is None or not hasattr(actor, "_state"):
+        return None
+    staff = StaffMember.user.field.remote_field.get_cached_value(actor, default=None)
+    return staff if staff is not None and staff.pk == collector_id else None
+
+
 def _lock_person(actor: Any, person: Person) -> Person:
     """Re-read and lock the person's row; the lock serialises writes for one person."""
     locked = (
@@ -240,16 +249,63 @@ def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Pers
     ids = sorted({person.pk for person in persons})
     locked: dict[int, Person] = {}
     for chunk in _chunks(ids):
-        rows = (
-            Person.objects.select_for_update(of=("self",))
-            .select_related(
-                "hukou_village__township__district", "residence_village__township__district"
-            )
-            .filter(pk__in=chunk)
-            .order_by("pk")
-        )
-        locked.update((row.pk, row) for row in rows)
+        locked.update((row.pk, row) for row in _PERSONS_LOCKED(chunk))
     return locked, scope_of(actor)
+
+
+# The queries of every payment, compiled once per process (yibao.core.prepared).
+_PERSONS_LOCKED = Prepared(
+    lambda ids: (
+        Person.objects.select_for_update(of=("self",))
+        .select_related(
+            "hukou_village__township__district", "residence_village__township__district"
+        )
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+)
+_LATEST_SUPPLEMENT = Prepared(
+    lambda policy_id: (
+        PolicySupplement.objects.filter(policy_id=policy_id)
+        .order_by("-version")
+        .only("version", "sha256", "text")[:1]
+    )
+)
+_TAGS = Prepared(lambda ids: IdentityTag.objects.filter(person_id__in=ids).order_by("id"))
+_FACTS = Prepared(
+    lambda ids, year: EnrollmentFact.objects.filter(
+        person_id__in=ids, benefit_year=year, ended_at__isnull=True
+    ).values_list("person_id", "kind")
+)
+_QUOTE_RECORDS = Prepared(
+    lambda digests: QuoteRecord.objects.filter(digest__in=digests).values_list("digest", "pk")
+)
+_ENROLLMENTS = Prepared(
+    lambda ids, years: Enrollment.objects.filter(
+        person_id__in=ids, benefit_year__in=years
+    ).select_related("village")
+)
+_OTHER_INSURANCE = Prepared(
+    lambda ids, year: OtherInsurance.objects.filter(
+        person_id__in=ids, benefit_year__lte=year
+    ).order_by("-pk")
+)
+_REVERSALS = Prepared(
+    lambda ids: (
+        Payment.objects.filter(enrollment_id__in=ids, reverses__isnull=False)
+        .values("enrollment_id")
+        .annotate(n=Count("id"))
+        .values_list("enrollment_id", "n")
+    )
+)
+_PAYMENTS_BY = {
+    field: Prepared(
+        lambda values, field=field: Payment.objects.filter(
+            **{f"{field}__in": values}
+        ).select_related("enrollment__person")
+    )
+    for field in ("receipt_number", "idempotency_key")
+}
 
 
 _SUPPLEMENTED: dict[tuple[str, int, str], PolicyEngine] = {}
@@ -264,12 +320,7 @@ def policy_engine(policy_id: str) -> PolicyEngine:
         engine = get_policy(policy_id)
     except PolicyError as error:
         raise ApplicationError(error.code, error.message, **error.params) from None
-    latest = (
-        PolicySupplement.objects.filter(policy_id=policy_id)
-        .order_by("-version")
-        .only("version", "sha256", "text")
-        .first()
-    )
+    latest = next(iter(_LATEST_SUPPLEMENT(policy_id)), None)
     if latest is None:
         return engine
     key = (policy_id, latest.version, latest.sha256)
@@ -366,7 +417,7 @@ def _claims(tags: Iterable[IdentityTag], on: dt.date) -> tuple[IdentityClaim, ..
 def _tags_of(person_ids: Sequence[int]) -> dict[int, list[IdentityTag]]:
     tags: dict[int, list[IdentityTag]] = {pk: [] for pk in person_ids}
     for chunk in _chunks(person_ids):
-        for tag in IdentityTag.objects.filter(person_id__in=chunk).order_by("id"):
+        for tag in _TAGS(chunk):
             tags[tag.person_id].append(tag)
     return tags
 
@@ -420,7 +471,7 @@ def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
     digests = {q: quote_digest(body) for q, body in bodies.items()}
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(set(digests.values()))):
-        found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
+        found.update(_QUOTE_RECORDS(chunk))
     new = {d: bodies[q] for q, d in digests.items() if d not in found}
     if new:
         QuoteRecord.objects.bulk_create(
@@ -429,7 +480,7 @@ def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
             batch_size=500,
         )
         for chunk in _chunks(sorted(new)):
-            found.update(QuoteRecord.objects.filter(digest__in=chunk).values_list("digest", "pk"))
+            found.update(_QUOTE_RECORDS(chunk))
     return [found[digests[q]] for q in quotes]
 
 
@@ -572,9 +623,7 @@ def _histories(
             years[pk].add(insured)
     facts: dict[int, set[str]] = {pk: set() for pk in person_ids}
     for chunk in _chunks(person_ids):
-        for pk, kind in EnrollmentFact.objects.filter(
-            person_id__in=chunk, benefit_year=year, ended_at__isnull=True
-        ).values_list("person_id", "kind"):
+        for pk, kind in _FACTS(chunk, year):
             facts[pk].add(kind)
     result: dict[int, _History] = {}
     for pk in person_ids:
@@ -961,10 +1010,7 @@ def _previous_payments(checked: Sequence[_Checked]) -> dict[tuple[str, str], Pay
     found: dict[tuple[str, str], Payment] = {}
     for field, values in (("receipt_number", receipts), ("idempotency_key", keys)):
         for chunk in _chunks(values):
-            rows = Payment.objects.filter(**{f"{field}__in": chunk}).select_related(
-                "enrollment__person"
-            )
-            for payment in rows:
+            for payment in _PAYMENTS_BY[field](chunk):
                 found[(field, getattr(payment, field))] = payment
     return found
 
@@ -983,6 +1029,7 @@ def _payments_record(
     # The actor's scope (computed once and cached on the actor) knows their role and profile.
     actor_scope = scope_of(actor)
     collector_id = actor_scope.collector_id
+    staff = _cached_staff(actor, collector_id)
     office = actor_scope.role in ("superuser", StaffMember.Role.TOWNSHIP, StaffMember.Role.DISTRICT)
     for row, item in enumerate(items, start=1):
         try:
@@ -1031,13 +1078,9 @@ def _payments_record(
     others: dict[tuple[int, int], OtherInsurance] = {}
     earlier: list[OtherInsurance] = []
     for chunk in _chunks(person_ids):
-        for enrollment in Enrollment.objects.filter(
-            person_id__in=chunk, benefit_year__in=years
-        ).select_related("village"):
+        for enrollment in _ENROLLMENTS(chunk, years):
             enrollments[(enrollment.person_id, enrollment.benefit_year)] = enrollment
-        for other in OtherInsurance.objects.filter(
-            person_id__in=chunk, benefit_year__lte=max(years, default=0)
-        ).order_by("-pk"):
+        for other in _OTHER_INSURANCE(chunk, max(years, default=0)):
             earlier.append(other)
             if other.benefit_year in years:
                 others[(other.person_id, other.benefit_year)] = other  # the first one wins
@@ -1050,12 +1093,7 @@ def _payments_record(
     reversals: dict[int, int] = {}
     unpaid = [e.pk for e in enrollments.values() if e.status != Enrollment.Status.PAID]
     for chunk in _chunks(unpaid):
-        counts = (
-            Payment.objects.filter(enrollment_id__in=chunk, reverses__isnull=False)
-            .values("enrollment_id")
-            .annotate(n=Count("id"))
-        )
-        reversals.update((c["enrollment_id"], c["n"]) for c in counts)
+        reversals.update(_REVERSALS(chunk))
     user = _user(actor)
     takers = _collector_villages([item.taken_by for item in items if item.taken_by is not None])
 
@@ -1111,7 +1149,10 @@ def _payments_record(
             raise refuse(error, row) from None
         if not pending.new_enrollment:
             pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
-        pending.payment.collector_id = collector_id
+        if staff is not None:
+            pending.payment.collector = staff
+        else:
+            pending.payment.collector_id = collector_id
         if item.taken_by is not None:
             try:
                 _require_taker(item.taken_by, takers, pending.enrollment, person)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -186,6 +187,9 @@ def _compute_scope(actor: Any) -> Scope:
     collector = StaffMember.objects.filter(user=actor).first()
     if collector is None:
         return Scope(user_id=actor.pk, role=None, village_ids=frozenset())
+    # Kept on the actor with the scope: a payment names its collector without a query.
+    collector.user = actor
+    StaffMember.user.field.remote_field.set_cached_value(actor, collector)
     area = Scope(
         user_id=actor.pk,
         role=collector.role,
@@ -259,14 +263,24 @@ def access_village(actor: Any, village_id: int) -> Any:
     return village
 
 
+@functools.cache
+def _person_by_id() -> Any:
+    """The person query of every API call that names a person, compiled once."""
+    from yibao.registry.models import Person
+
+    from .prepared import Prepared
+
+    return Prepared(lambda pk: Person.objects.filter(pk=pk))
+
+
 def access_person(actor: Any, person_id: int, *, for_update: bool = False) -> Any:
     """The person ``person_id`` if in ``actor``'s scope (``for_update`` locks the row)."""
     from yibao.registry.models import Person
 
-    queryset = Person.objects.all()
     if for_update:
-        queryset = queryset.select_for_update()
-    person = queryset.filter(pk=person_id).first()
+        person = Person.objects.select_for_update().filter(pk=person_id).first()
+    else:
+        person = next(iter(_person_by_id()(person_id)), None)
     if person is None or not scope_of(actor).sees_person(person):
         raise not_found(f"编号为{person_id}的参保人", person_id=person_id)
     return person

@@ -15,6 +15,7 @@ from yibao.core import clock
 from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
+from yibao.core.prepared import Prepared
 from yibao.registry.models import Township
 
 from .models import CashLimit, DailyClose
@@ -62,6 +63,14 @@ def cash_limit_set(*, actor: Any, township: Township, amount: Any, days: Any) ->
 # --- daily close (日结) -------------------------------------------------------------------
 
 
+# Asked by every payment: compiled once (yibao.core.prepared); the refusal reads the rest.
+_CLOSED = Prepared(
+    lambda collector_id, days: DailyClose.objects.filter(
+        collector_id=collector_id, day__in=days
+    ).values_list("pk")[:1]
+)
+
+
 def refuse_closed_days(entries: Iterable[tuple[int | None, dt.datetime]], *, what: str) -> None:
     """Refuse ``day_closed`` when any (collector id, time) falls on a day the collector has
     closed: a closed day changes only through a reversal on a later day. Called by the
@@ -71,6 +80,8 @@ def refuse_closed_days(entries: Iterable[tuple[int | None, dt.datetime]], *, wha
         if collector_id is not None:
             days.setdefault(collector_id, set()).add(timezone.localtime(at).date())
     for collector_id, wanted in days.items():
+        if not any(True for _ in _CLOSED(collector_id, sorted(wanted))):
+            continue
         closed = (
             DailyClose.objects.filter(collector_id=collector_id, day__in=wanted)
             .select_related("collector__user")

@@ -43,6 +43,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"每个进程的线程数（环境变量 YIBAO_THREADS），默认 {ServerOptions.threads}",
     )
     serve.add_argument(
+        "--worker-class",
+        choices=("gthread", "sync"),
+        default=os.environ.get("YIBAO_WORKER_CLASS", ServerOptions.worker_class),
+        help=(
+            "gunicorn 工作方式（环境变量 YIBAO_WORKER_CLASS）：gthread 每进程多线程、保持连接；"
+            f"sync 每进程一次一个请求。默认 {ServerOptions.worker_class}"
+        ),
+    )
+    serve.add_argument(
         "--access-log", default="-", help="访问日志文件，默认标准输出（-）；空字符串为不记录"
     )
     serve.set_defaults(func=run)
@@ -75,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             bind=args.bind,
             workers=workers,
             threads=args.threads,
+            worker_class=args.worker_class,
             access_log=args.access_log or None,
         )
     )

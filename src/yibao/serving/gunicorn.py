@@ -15,6 +15,7 @@ class ServerOptions:
     # gthread workers: a slow phone holds one thread, not a whole worker, and browsers keep
     # their connection alive between the desk's requests (sync workers close it each time).
     threads: int = 4
+    worker_class: str = "gthread"  # or "sync": one request per process at a time
     timeout_seconds: int = 60  # a village ledger export is the slowest request
     access_log: str | None = "-"  # "-": standard output; None: no access log
 
@@ -30,14 +31,14 @@ def gunicorn_argv(options: ServerOptions) -> list[str]:
         "--workers",
         str(options.workers),
         "--worker-class",
-        "gthread",
-        "--threads",
-        str(options.threads),
+        options.worker_class,
         "--timeout",
         str(options.timeout_seconds),
         "--graceful-timeout",
         "20",
     ]
+    if options.worker_class == "gthread":
+        argv += ["--threads", str(options.threads)]
     if options.access_log:
         argv += ["--access-logfile", options.access_log]
     return argv

@@ -1,0 +1,150 @@
+"""ORM queries compiled to SQL once per process, then run with new parameters.
+
+A payment over HTTP runs the same dozen short queries every time, and Django spends more
+time turning each queryset into SQL (about a millisecond) than the database spends answering
+it. :class:`Prepared` lets the ORM write the SQL once, from a queryset built with marker
+values in place of the arguments, and afterwards runs that SQL with the call's arguments
+through the ORM's own compiler state, so rows still come back as model objects (with their
+``select_related`` objects) or as ``values_list`` tuples, converted as the ORM converts them.
+
+Arguments are ints, strings and dates (compared with a date column), or lists of one of
+them (one compiled form per list length); every other value of the query is part of it. The SQL differs by database vendor and is
+kept per vendor; the compiled form never holds a connection (each thread uses its own).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+Scalar = int | str | dt.date
+Argument = Scalar | Sequence[Scalar]
+# Markers: values no real argument takes, in the range of a small integer column.
+_INT_MARKERS = range(32_101, 32_700)
+_DATE_MARKERS = dt.date(1111, 1, 1)
+_MAX_FORMS = 64
+
+
+def _kind(value: Any) -> type:
+    if isinstance(value, bool | dt.datetime):
+        raise TypeError("Prepared：参数须为整数、字符串或日期")
+    for kind in (int, str, dt.date):
+        if isinstance(value, kind):
+            return kind
+    raise TypeError("Prepared：参数须为整数、字符串或日期")
+
+
+def _marker(kind: type, index: int) -> Any:
+    """A value of ``kind`` that no real argument takes (a small integer column holds it)."""
+    if kind is int:
+        return _INT_MARKERS[index]
+    if kind is str:
+        return f"\x1fprepared{index}\x1f"
+    return _DATE_MARKERS + dt.timedelta(days=index)
+
+
+class _Form:
+    """One compiled form: the compiler after ``as_sql`` and where each argument goes."""
+
+    __slots__ = ("compiler", "queryset", "slots", "sql")
+
+    def __init__(self, queryset: QuerySet[Any], compiler: Any, sql: str, slots: list[Any]):
+        self.queryset, self.compiler, self.sql, self.slots = queryset, compiler, sql, slots
+
+
+def _shape(args: Sequence[Argument]) -> tuple[Any, ...]:
+    shape: list[Any] = []
+    for arg in args:
+        if isinstance(arg, int | str | dt.date):
+            shape.append(_kind(arg))
+        else:
+            values = list(arg)
+            kinds = {_kind(v) for v in values}
+            if len(kinds) > 1:
+                raise TypeError("Prepared：列表参数须为同一类型")
+            shape.append((kinds.pop() if kinds else int, len(values)))
+    return tuple(shape)
+
+
+def _flat(args: Sequence[Argument], connection: Any) -> list[Any]:
+    """The arguments in order, as the database driver takes them."""
+    flat: list[Any] = []
+    for arg in args:
+        flat.extend([arg] if isinstance(arg, int | str | dt.date) else arg)
+    adapt = connection.ops.adapt_datefield_value
+    return [adapt(v) if isinstance(v, dt.date) else v for v in flat]
+
+
+class Prepared(Generic[M]):
+    """``Prepared(lambda person_id: Model.objects.filter(person_id=person_id))``, then
+    ``prepared(5)`` is that queryset for 5, compiled once (evaluate it: iterate or ``list``;
+    do not chain further filters onto it, they would not reach the SQL)."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]]):
+        self.build = build
+        self._forms: dict[tuple[Any, ...], _Form] = {}
+
+    def _compile(self, shape: tuple[Any, ...], using: str) -> _Form:
+        markers: list[Any] = []
+        marked: list[Any] = []
+        for kind in shape:
+            count = 1 if not isinstance(kind, tuple) else kind[1]
+            base = kind if not isinstance(kind, tuple) else kind[0]
+            values = [_marker(base, len(markers) + i) for i in range(count)]
+            markers.extend(values)
+            marked.append(values[0] if not isinstance(kind, tuple) else values)
+        queryset = self.build(*marked)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        adapted = _flat(markers, compiler.connection)
+        position = {m: i for i, m in enumerate(adapted)}
+        slots: list[Any] = []
+        seen: set[int] = set()
+        for param in params:
+            index = position.get(param) if isinstance(param, int | str | dt.date) else None
+            if index is not None and isinstance(param, type(adapted[index])):
+                # The ORM may wrap a value for the driver (psycopg's Int2 for a small
+                # integer column): the call's argument is wrapped the same way.
+                wrap = None if type(param) is type(adapted[index]) else type(param)
+                slots.append((index, wrap))
+                seen.add(index)
+            else:
+                slots.append((None, param))  # a value of the query itself
+        if len(seen) != len(markers):
+            raise ValueError("Prepared：查询未把每个参数原样传给数据库，不能预编译")
+        compiler.connection = None  # a form is shared by threads: each call uses its own
+        return _Form(queryset, compiler, sql, slots)
+
+    def __call__(self, *args: Argument, using: str = DEFAULT_DB_ALIAS) -> QuerySet[M]:
+        connection = connections[using]
+        shape = _shape(args)
+        if any(isinstance(kind, tuple) and kind[1] == 0 for kind in shape):
+            return self.build(*args)  # an empty list: the ORM answers without a query
+        key = (connection.vendor, using, shape)
+        form = self._forms.get(key)
+        if form is None:
+            if len(self._forms) >= _MAX_FORMS:
+                self._forms.clear()
+            form = self._forms[key] = self._compile(shape, using)
+        flat = _flat(args, connection)
+        values: list[Any] = []
+        for index, extra in form.slots:  # (None, a value of the query) or (argument, wrapper)
+            if index is None:
+                values.append(extra)
+            else:
+                values.append(flat[index] if extra is None else extra(flat[index]))
+        params = tuple(values)
+        sql = form.sql
+        compiler = copy.copy(form.compiler)
+        compiler.connection = connection
+        compiler.as_sql = lambda *_, **__: (sql, params)
+        queryset = form.queryset._chain()
+        queryset.query.get_compiler = lambda *_, **__: compiler  # type: ignore[method-assign]
+        return queryset
