@@ -320,7 +320,7 @@ def policy_engine(policy_id: str) -> PolicyEngine:
         engine = get_policy(policy_id)
     except PolicyError as error:
         raise ApplicationError(error.code, error.message, **error.params) from None
-    latest = next(iter(_LATEST_SUPPLEMENT(policy_id)), None)
+    [latest] = _LATEST_SUPPLEMENT(policy_id) or [None]
     if latest is None:
         return engine
     key = (policy_id, latest.version, latest.sha256)

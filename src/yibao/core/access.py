@@ -280,7 +280,7 @@ def access_person(actor: Any, person_id: int, *, for_update: bool = False) -> An
     if for_update:
         person = Person.objects.select_for_update().filter(pk=person_id).first()
     else:
-        person = next(iter(_person_by_id()(person_id)), None)
+        [person] = _person_by_id()(person_id) or [None]
     if person is None or not scope_of(actor).sees_person(person):
         raise not_found(f"编号为{person_id}的参保人", person_id=person_id)
     return person

@@ -13,6 +13,7 @@ taken before the last hash is read and held until commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -67,13 +68,20 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
 
 
+@functools.cache
+def _last_hash() -> Any:
+    """The query for the chain's last hash, compiled once (every write asks it)."""
+    from .models import AuditLog
+    from .prepared import Prepared
+
+    return Prepared(lambda: AuditLog.objects.order_by("-id").values_list("row_hash", flat=True)[:1])
+
+
 def seal(entries: Iterable[Any]) -> None:
     """Give ``entries`` (unsaved, in order) their chain hashes; call inside the transaction
     that inserts them, which then holds the chain until it commits."""
-    from .models import AuditLog
-
     _lock()
-    last = AuditLog.objects.order_by("-id").values_list("row_hash", flat=True).first() or ""
+    last = (_last_hash()() or [""])[0] or ""
     key = chain_key()
     for entry in entries:
         entry.prev_hash = last

@@ -53,10 +53,14 @@ def _marker(kind: type, index: int) -> Any:
 class _Form:
     """One compiled form: the compiler after ``as_sql`` and where each argument goes."""
 
-    __slots__ = ("compiler", "queryset", "slots", "sql")
+    __slots__ = ("compiler", "converters", "queryset", "slots", "sql")
 
     def __init__(self, queryset: QuerySet[Any], compiler: Any, sql: str, slots: list[Any]):
         self.queryset, self.compiler, self.sql, self.slots = queryset, compiler, sql, slots
+        # The columns' converters (text to Decimal, date, aware datetime): the same each call.
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        compiler.connection = None  # a form is shared by threads: each call uses its own
 
 
 def _shape(args: Sequence[Argument]) -> tuple[Any, ...]:
@@ -84,8 +88,7 @@ def _flat(args: Sequence[Argument], connection: Any) -> list[Any]:
 
 class Prepared(Generic[M]):
     """``Prepared(lambda person_id: Model.objects.filter(person_id=person_id))``, then
-    ``prepared(5)`` is that queryset for 5, compiled once (evaluate it: iterate or ``list``;
-    do not chain further filters onto it, they would not reach the SQL)."""
+    ``prepared(5)`` is the list of that queryset's results for 5, compiled once."""
 
     def __init__(self, build: Callable[..., QuerySet[M]]):
         self.build = build
@@ -119,14 +122,13 @@ class Prepared(Generic[M]):
                 slots.append((None, param))  # a value of the query itself
         if len(seen) != len(markers):
             raise ValueError("Prepared：查询未把每个参数原样传给数据库，不能预编译")
-        compiler.connection = None  # a form is shared by threads: each call uses its own
         return _Form(queryset, compiler, sql, slots)
 
-    def __call__(self, *args: Argument, using: str = DEFAULT_DB_ALIAS) -> QuerySet[M]:
+    def __call__(self, *args: Argument, using: str = DEFAULT_DB_ALIAS) -> list[Any]:
         connection = connections[using]
         shape = _shape(args)
         if any(isinstance(kind, tuple) and kind[1] == 0 for kind in shape):
-            return self.build(*args)  # an empty list: the ORM answers without a query
+            return list(self.build(*args))  # an empty list: the ORM answers without a query
         key = (connection.vendor, using, shape)
         form = self._forms.get(key)
         if form is None:
@@ -145,6 +147,8 @@ class Prepared(Generic[M]):
         compiler = copy.copy(form.compiler)
         compiler.connection = connection
         compiler.as_sql = lambda *_, **__: (sql, params)
+        converters = form.converters
+        compiler.get_converters = lambda _: converters
         queryset = form.queryset._chain()
         queryset.query.get_compiler = lambda *_, **__: compiler  # type: ignore[method-assign]
-        return queryset
+        return list(queryset)  # evaluated here: a chained filter would not reach the SQL

@@ -80,7 +80,7 @@ def refuse_closed_days(entries: Iterable[tuple[int | None, dt.datetime]], *, wha
         if collector_id is not None:
             days.setdefault(collector_id, set()).add(timezone.localtime(at).date())
     for collector_id, wanted in days.items():
-        if not any(True for _ in _CLOSED(collector_id, sorted(wanted))):
+        if not _CLOSED(collector_id, sorted(wanted)):
             continue
         closed = (
             DailyClose.objects.filter(collector_id=collector_id, day__in=wanted)
