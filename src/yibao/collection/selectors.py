@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    BinaryField,
     Case,
+    CharField,
     Count,
     F,
     FilteredRelation,
@@ -25,7 +26,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -359,15 +359,6 @@ def _day_bounds(since: dt.date | None, until: dt.date | None) -> Q:
     if until is not None:
         bounds &= Q(paid_at__lt=end_of_day(until))
     return bounds
-
-
-def ids_param(ids: Sequence[int]) -> RawSQL:
-    """``ids`` as one query parameter, for ``pk__in=``: thousands of ids without thousands
-    of placeholders (which Django and the driver spend time building and parsing, and which
-    SQLite caps), as a PostgreSQL array or a JSON array that SQLite's ``json_each`` reads."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
 
 
 def percent(part: int, whole: int) -> Decimal:
@@ -851,10 +842,9 @@ def hardship_summary(
     """The :class:`Hardship` of ``village_ids`` (people by household-register village), paid
     meaning :func:`paid_then` at the end of ``on``.
 
-    Two reads: one pass over the valid tags with their people and those people's enrollments
-    of the year (a left join) that brings back only ids, the category and the paid test
-    (computed in the database), counted here; then the name, ID number and phone of the
-    unpaid ones alone, by primary key (about one in six: the rest need no contact)."""
+    One pass over the valid tags with their people and those people's enrollments of the
+    year (a left join): ids, the category and the paid test computed in the database, and
+    the name, ID number and phone on the unpaid rows only (about one in six), counted here."""
     until = end_of_day(on)
     this_year = FilteredRelation(
         "person__enrollments", condition=Q(person__enrollments__benefit_year=benefit_year)
@@ -862,6 +852,12 @@ def hardship_summary(
     paid_now = Q(this_year__status=Enrollment.Status.PAID)
     if until is not None:
         paid_now &= Q(this_year__paid_at__lt=until)
+    unpaid = ~paid_now | Q(this_year__isnull=True)
+
+    def if_unpaid(field: str, output: Any = None) -> Case:
+        output = output or CharField()
+        return Case(When(unpaid, then=F(field)), default=Value(None), output_field=output)
+
     rows = (
         hardship_tags(on=on or clock.today())
         .filter(
@@ -871,8 +867,21 @@ def hardship_summary(
         .annotate(
             this_year=this_year,
             paid_now=Case(When(paid_now, then=Value(1)), default=Value(0)),
+            unpaid_name=if_unpaid("person__name"),
+            unpaid_cipher=if_unpaid("person__id_cipher", BinaryField()),
+            unpaid_digest=if_unpaid("person__id_digest"),
+            unpaid_phone=if_unpaid("person__phone"),
         )
-        .values_list("person_id", "person__hukou_village_id", "category_key", "paid_now")
+        .values_list(
+            "person_id",
+            "person__hukou_village_id",
+            "category_key",
+            "paid_now",
+            "unpaid_name",
+            "unpaid_cipher",
+            "unpaid_digest",
+            "unpaid_phone",
+        )
         .order_by()
     )
     # Paid then also when a payment live at the end of ``on`` was reversed since.
@@ -882,15 +891,18 @@ def hardship_summary(
             found = reversals(benefit_year=benefit_year, village_ids=village_ids)
         live = reversed_live_at(found, until)
         paid_later_reversed = {r.person_id for r in found if r.enrollment_id in live}
-    # A set of plain tuples: a person's village and paid test are the same on each of their
-    # rows, so this also drops a second tag of the same category. Read without Django's
-    # per-row converters (ints, a string and 0/1 need none): a hundred thousand rows.
-    found_rows: set[tuple[int, int, str, int]] = set()
+    # Read without Django's per-row converters (ints, strings, 0/1 and the cipher's bytes
+    # need none): a hundred thousand rows.
+    fetched: list[tuple[Any, ...]] = []
     if village_ids:  # (no villages: a query that matches nothing, which has no SQL)
         sql, params = rows.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            found_rows = set(cursor.fetchall())
+            fetched = cursor.fetchall()
+    contacts = {row[0]: row[4:] for row in fetched if not row[3]}
+    # A set of plain tuples: a person's village and paid test are the same on each of their
+    # rows, so this also drops a second tag of the same category.
+    found_rows = set(map(itemgetter(0, 1, 2, 3), fetched))
     if paid_later_reversed:
         found_rows = {
             (person, village, category, 1 if person in paid_later_reversed else paid)
@@ -914,12 +926,6 @@ def hardship_summary(
     for person, _, category, paid in listed:
         if not paid:
             by_person[person].append(category)
-    contacts = {
-        pk: rest
-        for pk, *rest in Person.objects.filter(pk__in=ids_param(unpaid_ids))
-        .values_list("pk", "name", "id_cipher", "id_digest", "phone")
-        .order_by()
-    }
     key = current_key() if contacts else None  # read once, not once per person
     return Hardship(
         villages=villages,
