@@ -4,6 +4,8 @@ inserted out of order."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -12,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from yibao.cli import main
 from yibao.collection.models import Payment, Remittance
 from yibao.collection.services import payment_record, remittance_record
-from yibao.core.chain import chain_verify
+from yibao.core.chain import canonical_json, chain_verify, row_content
 from yibao.core.models import AuditLog
 
 from . import factories as f
@@ -129,8 +131,11 @@ def test_an_untouched_trail_verifies_and_every_row_links_to_the_one_before(paid)
     report = chain_verify()
     rows = list(AuditLog.objects.order_by("id"))
     assert report.ok and report.rows == len(rows) == 3 + 1  # one per payment; the remittance
-    assert rows[0].prev_hash == ""
-    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:], strict=False))
+    assert bytes(rows[0].prev_hash) == b""
+    assert all(len(bytes(row.row_hash)) == 32 for row in rows)  # raw bytes, not hex
+    assert all(
+        bytes(b.prev_hash) == bytes(a.row_hash) for a, b in zip(rows, rows[1:], strict=False)
+    )
 
 
 def test_a_changed_audit_row_is_named_by_verify(paid):
@@ -154,7 +159,7 @@ def test_a_row_inserted_out_of_order_is_named_by_verify(paid):
     _tamper(
         "INSERT INTO core_auditlog (id, at, actor_name, action, object_type, object_id,"
         " prev_hash, row_hash) VALUES (%s, %s, 'sanhe', 'payment.record', 'x', '1', %s, %s)",
-        [rows[2].pk, rows[2].at, rows[1].row_hash, "0" * 64],
+        [rows[2].pk, rows[2].at, bytes(rows[1].row_hash), bytes(32)],
     )
     assert chain_verify().first_bad_id == rows[2].pk
 
@@ -166,3 +171,46 @@ def test_the_verify_command_exits_1_and_names_the_row(paid, capsys):
     _tamper("UPDATE core_auditlog SET after = NULL WHERE id = %s", [target.pk])
     assert main(["audit", "verify"]) == 1
     assert f"编号 {target.pk}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (None, None),
+        (None, {"name": "张三", "amount": "350.00", "members": [{"id": 1, "sex": "male"}]}),
+        ({"status": "unpaid", "note": 'a "quoted"\\ line\n'}, {"status": "paid", "n": 0}),
+        ({}, {"z": [], "a": {"y": None, "b": True}, "emoji": "\u2028😀"}),
+    ],
+)
+def test_row_content_is_the_canonical_json_of_the_row(before, after):
+    """The chain hashes the text ``json.dumps(sort_keys=True)`` makes of a row, written out
+    piece by piece; rows sealed before that change keep verifying."""
+    row = AuditLog(
+        at=dt.datetime(2022, 12, 5, 2, 3, 4, 5, tzinfo=dt.UTC),
+        actor_id=7,
+        actor_name="sanhe\"x",
+        action="payment.record",
+        object_type="collection.payment",
+        object_id="12",
+        before=before,
+        after=after,
+    )
+    expected = json.dumps(
+        {
+            "at": "2022-12-05T02:03:04.000005+00:00",
+            "actor_id": 7,
+            "actor_name": "sanhe\"x",
+            "action": "payment.record",
+            "object_type": "collection.payment",
+            "object_id": "12",
+            "before": before,
+            "after": after,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert row_content(row) == expected
+    assert row_content(row, canonical_json(before), canonical_json(after)) == expected
+    row.actor_id = None
+    assert '"actor_id":null' in row_content(row)

@@ -34,11 +34,14 @@ def test_every_write_records_who_what_and_the_record_before_and_after(town):
     assert [e.action for e in entries] == ["payment.record", "payment.reverse", "enrollment.unpay"]
     pay_entry = entries[0]
     assert pay_entry.actor == town.sanhe_collector and pay_entry.actor_name == "sanhe"
-    # One entry for the payment, carrying the enrollment it created, already paid.
+    # One entry for the payment, carrying the enrollment it created; what the payment itself
+    # says (paid, when, the personal amount, the day of the quote) is not written twice.
     assert pay_entry.before is None
     assert Decimal(pay_entry.after["amount"]) == Decimal("350")
-    assert pay_entry.after["enrollment"]["status"] == "paid"
     assert pay_entry.after["enrollment"]["tier"] == 1
+    assert pay_entry.after["enrollment"]["standard"] == "350.00"
+    assert not {"status", "paid_at", "personal", "quoted_on"} & set(pay_entry.after["enrollment"])
+    assert "recorded_by_id" not in pay_entry.after  # the entry's actor
     assert entries[1].actor == town.office
     assert Decimal(entries[1].before["amount"]) == Decimal("350")
     assert Decimal(entries[1].after["amount"]) == Decimal("-350")

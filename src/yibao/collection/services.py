@@ -1306,6 +1306,18 @@ def _require_taker(
     )
 
 
+# What a payment's audit entry leaves out of its enrollment, because the payment says it:
+# the enrollment is paid (status), when the payment was (paid_at), the personal amount is
+# the amount paid (refused otherwise) and the quote is of the payment's day (quoted_on).
+PAYMENT_IMPLIES = ("status", "paid_at", "personal", "quoted_on")
+
+
+def _without(values: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    for key in keys:
+        values.pop(key, None)
+    return values
+
+
 def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
     """Insert the batch's enrollments already paid and its payments; re-quote and mark paid
     the enrollments that existed; one audit entry per payment, carrying its enrollment's
@@ -1328,13 +1340,17 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
             pending.enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
     Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
     entries = []
+    at = timezone.now()
     for pending in pendings:
-        # The payment names its enrollment (enrollment_id); the entry carries what changed.
-        enrollment = snapshot(pending.enrollment)
+        # The payment names its enrollment (enrollment_id); the entry carries what changed,
+        # less what the payment itself says (PAYMENT_IMPLIES).
+        enrollment = _without(snapshot(pending.enrollment), PAYMENT_IMPLIES)
         before = pending.before
         if before is not None:
-            before, enrollment = changes(before, enrollment)
-        after = {**snapshot(pending.payment), "enrollment": enrollment}
+            before, enrollment = changes(_without(before, PAYMENT_IMPLIES), enrollment)
+        after = _without(snapshot(pending.payment), ("recorded_by_id",))  # the entry's actor
+        if enrollment:
+            after["enrollment"] = enrollment
         if pending.backdate_reason:
             after["backdate_reason"] = pending.backdate_reason
         if pending.taken_by is not None:
@@ -1345,8 +1361,9 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
                 actor=actor,
                 action="payment.backdate" if pending.backdate_reason else "payment.record",
                 instance=pending.payment,
-                before={"enrollment": before} if before is not None else None,
+                before={"enrollment": before} if before else None,
                 after=after,
+                at=at,
             )
         )
     audit_bulk(entries)

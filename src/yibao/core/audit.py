@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from . import chain
-from .bulk import insert_rows, reserve_ids
+from .bulk import JSONText, insert_rows
+from .chain import canonical_json
 from .masking import BLIND_INDEX_FIELDS, ENCRYPTED_FIELDS, MASK_FIELDS, mask_id_number
 from .models import AuditLog
 
@@ -34,8 +37,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# Kept by the entry itself (``at``, ``object_id``): not repeated in its before/after.
-SNAPSHOT_SKIP = frozenset({"id", "created_at", "updated_at", "recorded_at"})
+# Kept by the entry itself (``at``, ``object_id``): not repeated in its before/after; and
+# what is derived from another field the snapshot holds (a name's pinyin initials).
+SNAPSHOT_SKIP = frozenset({"id", "created_at", "updated_at", "recorded_at", "name_initials"})
 
 
 @cache
@@ -86,6 +90,28 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     )
 
 
+@dataclass(slots=True)
+class AuditEntry:
+    """An audit entry not yet written: :func:`audit_entry` makes it, :func:`audit_bulk`
+    seals and writes a batch of them (no model object per entry)."""
+
+    at: dt.datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    prev_hash: bytes = b""
+    row_hash: bytes = b""
+
+
+def _actor(actor: Any) -> tuple[int | None, str]:
+    user = actor if getattr(actor, "pk", None) is not None else None
+    return (user.pk, getattr(user, "username", "")) if user is not None else (None, "system")
+
+
 def audit_entry(
     *,
     actor: Any,
@@ -93,13 +119,15 @@ def audit_entry(
     instance: models.Model,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditLog:
-    """One audit entry, not yet saved: services that write many rows save them together
-    with :func:`audit_bulk`."""
-    user = actor if getattr(actor, "pk", None) is not None else None
-    return AuditLog(
-        actor=user,
-        actor_name=getattr(user, "username", "") if user is not None else "system",
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """One audit entry, not yet written: services that write many rows append them together
+    with :func:`audit_bulk` (``at``: the batch's time, by default now)."""
+    actor_id, actor_name = _actor(actor)
+    return AuditEntry(
+        at=at or timezone.now(),
+        actor_id=actor_id,
+        actor_name=actor_name,
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(instance.pk),
@@ -109,7 +137,6 @@ def audit_entry(
 
 
 AUDIT_FIELDS = (
-    "id",
     "at",
     "actor_id",
     "actor_name",
@@ -123,24 +150,41 @@ AUDIT_FIELDS = (
 )
 
 
-def audit_bulk(entries: list[AuditLog]) -> list[AuditLog]:
-    """Append ``entries`` (from :func:`audit_entry`) in order: sealed into the hash chain,
-    ids taken up front, written as one set (:func:`yibao.core.bulk.insert_rows`)."""
+def _stored(dumped: str) -> JSONText | None:
+    return None if dumped == "null" else JSONText(dumped)
+
+
+def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Append ``entries`` (from :func:`audit_entry`) in order: sealed into the hash chain and
+    written as one set (:func:`yibao.core.bulk.insert_rows`; the database numbers them in
+    order, under the chain's lock). Each before and after is dumped to JSON once: the text
+    the chain hashes is the text stored."""
     if any(entry.object_id in ("", "None") for entry in entries):
         raise ValueError("审计记录须在对象保存之后生成")
     if not entries:
         return entries
+    dumped = [(canonical_json(e.before), canonical_json(e.after)) for e in entries]
     with transaction.atomic(savepoint=False):
-        chain.seal(entries)  # takes the chain's lock until commit, before the ids
-        (ids,) = reserve_ids((AuditLog, len(entries)))
-        for entry, pk in zip(entries, ids, strict=True):
-            entry.pk = pk
+        chain.seal_dumped(entries, dumped)  # takes the chain's lock until commit
         insert_rows(
-            AuditLog, AUDIT_FIELDS, ([getattr(e, f) for f in AUDIT_FIELDS] for e in entries)
+            AuditLog,
+            AUDIT_FIELDS,
+            (
+                (
+                    e.at,
+                    e.actor_id,
+                    e.actor_name,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    _stored(before),
+                    _stored(after),
+                    e.prev_hash,
+                    e.row_hash,
+                )
+                for e, (before, after) in zip(entries, dumped, strict=True)
+            ),
         )
-    for entry in entries:
-        entry._state.adding = False
-        entry._state.db = "default"
     return entries
 
 
@@ -153,7 +197,16 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Append one audit entry; ``before``/``after`` are :func:`snapshot` dicts (or None)."""
-    entry = audit_entry(actor=actor, action=action, instance=instance, before=before, after=after)
+    actor_id, actor_name = _actor(actor)
+    entry = AuditLog(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        before=before,
+        after=after,
+    )
     entry.save()
     return entry
 

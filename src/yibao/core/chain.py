@@ -1,6 +1,7 @@
 """The audit trail's hash chain: each row carries the keyed hash of the row before it.
 
-``row_hash = HMAC-SHA256(key, prev_hash + canonical JSON of the row)``. A row changed,
+``row_hash = HMAC-SHA256(key, hex(prev_hash) + "\\n" + canonical JSON of the row)``, both
+hashes stored as 32 raw bytes (the first row's ``prev_hash`` is empty). A row changed,
 removed or inserted out of order with a database shell breaks the chain at that row, and
 :func:`chain_verify` names it. The key (``YIBAO_AUDIT_KEY``, by default derived from
 ``SECRET_KEY``) is outside the database, so whoever can write the table cannot re-seal it.
@@ -19,6 +20,7 @@ import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +28,7 @@ from django.db import connection
 
 # pg_advisory_xact_lock key: "yibao.au" as a 64-bit integer, unlikely to meet another lock.
 _PG_LOCK_KEY = int.from_bytes(b"yibao.au", "big") & 0x7FFF_FFFF_FFFF_FFFF
+HASH_BYTES = 32
 
 
 def chain_key() -> bytes:
@@ -41,25 +44,56 @@ def _timestamp(value: Any) -> str:
     return str(value)
 
 
-def row_digest(row: Any, prev_hash: str, key: bytes | None = None) -> str:
-    """The hash of ``row`` (an AuditLog) chained to ``prev_hash``."""
-    content = json.dumps(
-        {
-            "at": _timestamp(row.at),
-            "actor_id": row.actor_id,
-            "actor_name": row.actor_name,
-            "action": row.action,
-            "object_type": row.object_type,
-            "object_id": row.object_id,
-            "before": row.before,
-            "after": row.after,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+def canonical_json(value: Any) -> str:
+    """``value`` (a row's before or after) as the chain hashes it: keys sorted, UTF-8,
+    no spaces. Stored as such by :func:`yibao.core.audit.audit_bulk`, which so dumps each
+    value once."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_content(row: Any, before: str | None = None, after: str | None = None) -> str:
+    """The canonical JSON of ``row`` (an AuditLog, or an entry with its fields): the object
+    ``{action, actor_id, actor_name, after, at, before, object_id, object_type}`` with keys
+    sorted, written out piece by piece (``before``/``after`` given when already dumped by
+    :func:`canonical_json`). The same text ``json.dumps(..., sort_keys=True)`` makes of it
+    (``test_row_content_is_the_canonical_json_of_the_row``)."""
+    actor_id = row.actor_id
+    return "".join(
+        (
+            '{"action":',
+            encode_basestring(row.action),
+            ',"actor_id":',
+            "null" if actor_id is None else str(int(actor_id)),
+            ',"actor_name":',
+            encode_basestring(row.actor_name),
+            ',"after":',
+            canonical_json(row.after) if after is None else after,
+            ',"at":',
+            encode_basestring(_timestamp(row.at)),
+            ',"before":',
+            canonical_json(row.before) if before is None else before,
+            ',"object_id":',
+            encode_basestring(row.object_id),
+            ',"object_type":',
+            encode_basestring(row.object_type),
+            "}",
+        )
     )
-    message = (prev_hash + "\n" + content).encode()
-    return hmac.new(key or chain_key(), message, hashlib.sha256).hexdigest()
+
+
+def row_digest(
+    row: Any,
+    prev_hash: bytes,
+    key: bytes | None = None,
+    *,
+    content: str | None = None,
+) -> bytes:
+    """The hash of ``row`` (an AuditLog) chained to ``prev_hash`` (32 bytes, or empty for
+    the first row); ``content`` is :func:`row_content` when the caller made it already."""
+    if content is None:
+        content = row_content(row)
+    message = (bytes(prev_hash).hex() + "\n" + content).encode()
+    return hmac.new(key or chain_key(), message, hashlib.sha256).digest()
 
 
 def _lock() -> None:
@@ -69,7 +103,7 @@ def _lock() -> None:
 
 
 @functools.cache
-def _last_hash() -> Any:
+def _last_hash_query() -> Any:
     """The query for the chain's last hash, compiled once (every write asks it)."""
     from .models import AuditLog
     from .prepared import Prepared
@@ -77,15 +111,33 @@ def _last_hash() -> Any:
     return Prepared(lambda: AuditLog.objects.order_by("-id").values_list("row_hash", flat=True)[:1])
 
 
+def last_hash() -> bytes:
+    """The newest row's hash (empty before the first row)."""
+    rows = _last_hash_query()()
+    return bytes(rows[0]) if rows and rows[0] else b""
+
+
 def seal(entries: Iterable[Any]) -> None:
     """Give ``entries`` (unsaved, in order) their chain hashes; call inside the transaction
     that inserts them, which then holds the chain until it commits."""
     _lock()
-    last = (_last_hash()() or [""])[0] or ""
+    last = last_hash()
     key = chain_key()
     for entry in entries:
         entry.prev_hash = last
         entry.row_hash = last = row_digest(entry, last, key)
+
+
+def seal_dumped(entries: Iterable[Any], dumped: Iterable[tuple[str, str]]) -> None:
+    """:func:`seal` for entries whose before and after are already :func:`canonical_json`
+    (``dumped``: one ``(before, after)`` per entry, in order)."""
+    _lock()
+    last = last_hash()
+    key = chain_key()
+    for entry, (before, after) in zip(entries, dumped, strict=True):
+        entry.prev_hash = last
+        content = row_content(entry, before, after)
+        entry.row_hash = last = row_digest(entry, last, key, content=content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +145,7 @@ class ChainReport:
     rows: int
     first_bad_id: int | None
     reason: str
-    last_hash: str
+    last_hash: bytes
 
     @property
     def ok(self) -> bool:
@@ -105,21 +157,22 @@ def chain_verify() -> ChainReport:
     from .models import AuditLog
 
     key = chain_key()
-    previous = ""
+    previous = b""
     count = 0
     rows = AuditLog.objects.order_by("id").iterator(chunk_size=2000)
     for row in rows:
         count += 1
-        if (row.prev_hash or "") != previous:
+        if bytes(row.prev_hash or b"") != previous:
             return ChainReport(
                 count,
                 row.pk,
                 "前一条记录被删除、插入或顺序被改动（链接的前一哈希不符）",
                 previous,
             )
-        if not row.row_hash or not hmac.compare_digest(
-            row.row_hash, row_digest(row, previous, key)
+        stored = bytes(row.row_hash or b"")
+        if len(stored) != HASH_BYTES or not hmac.compare_digest(
+            stored, row_digest(row, previous, key)
         ):
             return ChainReport(count, row.pk, "本条记录的内容被改动（哈希不符）", previous)
-        previous = row.row_hash
+        previous = stored
     return ChainReport(count, None, "", previous)

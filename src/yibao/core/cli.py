@@ -18,7 +18,9 @@ def _verify(args: argparse.Namespace) -> int:
     report = chain_verify()
     missing = [table for table, ok in triggers_present(connection).items() if not ok]
     if report.ok:
-        print(f"审计日志哈希链完整：共{report.rows}条记录；链尾哈希 {report.last_hash or '（空）'}")
+        print(
+            f"审计日志哈希链完整：共{report.rows}条记录；链尾哈希 {report.last_hash.hex() or '（空）'}"
+        )
     else:
         print(
             f"审计日志在第{report.rows}条记录（编号 {report.first_bad_id}）处断开："

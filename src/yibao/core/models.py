@@ -76,8 +76,9 @@ class AuditLog(models.Model):
     object_id = models.CharField("对象编号", max_length=64)
     before = models.JSONField("修改前", null=True, blank=True, encoder=UnicodeJSONEncoder)
     after = models.JSONField("修改后", null=True, blank=True, encoder=UnicodeJSONEncoder)
-    prev_hash = models.CharField("前一条哈希", max_length=64, null=True, blank=True)
-    row_hash = models.CharField("本条哈希", max_length=64, null=True, blank=True)
+    # 32 raw bytes each (HMAC-SHA256), not 64 hex characters: the chain is in every row.
+    prev_hash = models.BinaryField("前一条哈希", null=True, blank=True)
+    row_hash = models.BinaryField("本条哈希", null=True, blank=True)
 
     objects = AuditLogQuerySet.as_manager()
 

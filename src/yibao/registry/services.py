@@ -351,8 +351,10 @@ def _households_register(
             new_ids[checked.id_number] = values["id"]
             person_rows.append(tuple(values[name] for name in PERSON_FIELDS))
             member_entry = {"id": values["id"], **snapshot_values(Person, values)}
-            # A member's household and village are the entry's own: not repeated per member.
+            # A member's household and village are the entry's own, and whoever is
+            # registered is alive: not repeated per member.
             del member_entry["household_id"], member_entry["hukou_village_id"]
+            del member_entry["status"]
             members.append(member_entry)
         head_id = members[0]["id"]
         household_rows.append((household_id, village.pk, number, data.address, head_id, now))

@@ -20,7 +20,8 @@ def seal_existing_rows(apps, schema_editor):
             cursor.execute("ALTER TABLE core_auditlog DISABLE TRIGGER core_auditlog_no_update")
         key, previous = chain_key(), ""
         for row in AuditLog.objects.order_by("id").iterator(chunk_size=2000):
-            digest = row_digest(row, previous, key)
+            # Hex in this migration's columns; 0005 stores them as raw bytes.
+            digest = row_digest(row, bytes.fromhex(previous), key).hex()
             cursor.execute(
                 "UPDATE core_auditlog SET prev_hash = %s, row_hash = %s WHERE id = %s",
                 [previous, digest, row.pk],
