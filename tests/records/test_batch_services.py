@@ -332,10 +332,10 @@ def test_every_write_of_a_payment_batch_is_audited(town):
     ]
     for entry in entries:
         assert entry.actor == town.sanhe_collector
-    # The enrollment registered before: it becomes paid, when the payment was, which the
-    # payment says; nothing else of it changed, so the entry repeats none of it.
-    assert entries[0].before is None
-    assert "enrollment" not in entries[0].after
+    # The enrollment registered before: its change (unpaid -> paid), not a copy of it, and
+    # not when (the payment's paid_at).
+    assert entries[0].before == {"enrollment": {"status": "unpaid"}}
+    assert entries[0].after["enrollment"] == {"status": "paid"}
     assert entries[0].after["enrollment_id"] == first.enrollment_id
     # The enrollment the payment created: all of it but what the payment says.
     assert entries[1].before is None

@@ -39,7 +39,7 @@ from yibao.core.access import (
     scope_of,
 )
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
-from yibao.core.bulk import ANALYZE_ROWS, analyze
+from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
 from yibao.core.errors import ApplicationError
 from yibao.core.prepared import Prepared
 from yibao.funds.services import refuse_closed_days
@@ -898,7 +898,8 @@ def payment_record_many(*, actor: Any, items: Sequence[PaymentItem]) -> list[Pay
     from 1) and the person, and nothing of the batch is written. A person paid by an earlier
     row of the same batch is ``already_paid``.
     """
-    results = _with_retries(lambda: _payments_record(actor=actor, items=items, rows=True))
+    with gc_paused():
+        results = _with_retries(lambda: _payments_record(actor=actor, items=items, rows=True))
     return [result.payment for result in results]
 
 
@@ -1307,9 +1308,10 @@ def _require_taker(
 
 
 # What a payment's audit entry leaves out of its enrollment, because the payment says it:
-# the enrollment is paid (status), when the payment was (paid_at), the personal amount is
-# the amount paid (refused otherwise) and the quote is of the payment's day (quoted_on).
-PAYMENT_IMPLIES = ("status", "paid_at", "personal", "quoted_on")
+# when the enrollment was paid (paid_at), the personal amount is the amount paid (refused
+# otherwise) and the quote is of the payment's day (quoted_on); and, for an enrollment the
+# payment creates, that it is paid (status; an enrollment paid by it shows unpaid -> paid).
+PAYMENT_IMPLIES = ("paid_at", "personal", "quoted_on")
 
 
 def _without(values: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
@@ -1348,6 +1350,8 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
         before = pending.before
         if before is not None:
             before, enrollment = changes(_without(before, PAYMENT_IMPLIES), enrollment)
+        else:
+            del enrollment["status"]  # created paid, by this payment
         after = _without(snapshot(pending.payment), ("recorded_by_id",))  # the entry's actor
         if enrollment:
             after["enrollment"] = enrollment

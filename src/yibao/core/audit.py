@@ -116,21 +116,27 @@ def audit_entry(
     *,
     actor: Any,
     action: str,
-    instance: models.Model,
+    instance: models.Model | None = None,
+    model: type[models.Model] | None = None,
+    object_id: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEntry:
     """One audit entry, not yet written: services that write many rows append them together
-    with :func:`audit_bulk` (``at``: the batch's time, by default now)."""
+    with :func:`audit_bulk`. The record is ``instance``, or (a row written without a model
+    object) ``model`` and ``object_id``; ``at`` is the batch's time, by default now."""
     actor_id, actor_name = _actor(actor)
+    if instance is not None:
+        model, object_id = type(instance), instance.pk
+    assert model is not None
     return AuditEntry(
         at=at or timezone.now(),
         actor_id=actor_id,
         actor_name=actor_name,
         action=action,
-        object_type=instance._meta.label_lower,
-        object_id=str(instance.pk),
+        object_type=model._meta.label_lower,
+        object_id=str(object_id),
         before=before,
         after=after,
     )

@@ -4,8 +4,10 @@ statistics on PostgreSQL after a bulk phase."""
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -19,6 +21,22 @@ ANALYZE_ROWS = 5_000
 class JSONText(str):
     """A JSONField's value already dumped to JSON text: :func:`insert_rows` stores it as it
     is (the audit trail dumps each entry once, for its hash and for the row)."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a batch builds its rows: a batch keeps
+    every row alive until it is written, so each collection walks them all and frees
+    nothing (a fifth of the CPU time of a 20,000-row import went to it). Reference counting
+    still frees everything else; the collector resumes at the end."""
+    if not gc.isenabled():  # paused by an enclosing batch (or by the host)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def reserve_ids(*wanted: tuple[Any, int]) -> list[list[int]]:
@@ -59,6 +77,35 @@ def reserve_ids(*wanted: tuple[Any, int]) -> list[list[int]]:
         list(range(last + 1, last + 1 + count))
         for last, (_, count) in zip(lasts, wanted, strict=True)
     ]
+
+
+# SQLite's IN lists: a few hundred values each (its limit is 32,766 variables; larger lists
+# gain nothing measurable).
+IN_CHUNK = 500
+
+
+def present(model: Any, field: str, values: Iterable[Any]) -> set[Any]:
+    """Which of ``values`` ``model``'s column ``field`` already holds: for checking a batch's
+    unique keys before writing it, without building model objects. PostgreSQL: one
+    statement (``= ANY`` of an array); SQLite: ``IN`` lists of :data:`IN_CHUNK` values."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return set()
+    meta = model._meta
+    quote = connection.ops.quote_name
+    column = quote(meta.get_field(field).column)
+    sql = f"SELECT {column} FROM {quote(meta.db_table)} WHERE {column} "
+    found: set[Any] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql + "= ANY(%s)", [wanted])
+            found.update(value for (value,) in cursor.fetchall())
+            return found
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            cursor.execute(sql + f"IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            found.update(value for (value,) in cursor.fetchall())
+    return found
 
 
 def analyze(*models: Any) -> None:

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from yibao.core.access import villages_in_scope
+from yibao.core.bulk import present
 
 from .idcrypto import (
     FieldKey,
@@ -94,7 +95,8 @@ def persons_by_id_number(
     key = current_key()
     wanted = {id_digest(number, key=key): normalise(number) for number in numbers if number}
     queryset = Person.objects.all() if among is None else among
-    digests = list(wanted)
+    # Which are registered first, without model objects (a sheet's rows are mostly new).
+    digests = sorted(present(Person, "id_digest", wanted))
     found: dict[str, Person] = {}
     for start in range(0, len(digests), ID_LOOKUP_CHUNK):
         for person in queryset.filter(id_digest__in=digests[start : start + ID_LOOKUP_CHUNK]):

@@ -33,7 +33,7 @@ from yibao.core.audit import (
     snapshot,
     snapshot_values,
 )
-from yibao.core.bulk import insert_rows, reserve_ids
+from yibao.core.bulk import insert_rows, present, reserve_ids
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
@@ -203,10 +203,8 @@ def household_register(
 ) -> Household:
     """Register a household with its head and members, all or nothing."""
     data = HouseholdData(head=head, members=members, number=number, address=address)
-    households, _ = _households_register(
-        actor=actor, village=village, households=[data], rows=False
-    )
-    return households[0]
+    written = _households_register(actor=actor, village=village, households=[data], rows=False)
+    return _households(village, written)[0]
 
 
 @transaction.atomic
@@ -220,19 +218,19 @@ def household_register_many(
     An ID number or household number that appears twice in the batch is refused like one
     already registered.
     """
-    registered, _ = _households_register(
-        actor=actor, village=village, households=households, rows=True
-    )
-    return registered
+    written = _households_register(actor=actor, village=village, households=households, rows=True)
+    return _households(village, written)
 
 
 @transaction.atomic
 def household_register_many_ids(
     *, actor: Any, village: Village, households: Sequence[HouseholdData]
-) -> tuple[list[Household], dict[str, int]]:
-    """:func:`household_register_many`, also returning the new persons' ids by ID number
-    (an importer goes on to tag them without reading them back)."""
-    return _households_register(actor=actor, village=village, households=households, rows=True)
+) -> tuple[int, dict[str, int]]:
+    """:func:`household_register_many` for an importer: the number of households
+    registered and the new persons' ids by ID number (to tag them without reading them
+    back), no model objects."""
+    written = _households_register(actor=actor, village=village, households=households, rows=True)
+    return len(written.households), written.person_ids
 
 
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
@@ -272,45 +270,76 @@ PERSON_FIELDS = (
 HOUSEHOLD_FIELDS = ("id", "village_id", "number", "address", "head_id", "created_at")
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    households: list[tuple[Any, ...]]  # as inserted, HOUSEHOLD_FIELDS
+    person_ids: dict[str, int]  # the new persons' ids by ID number
+
+
+def _households(village: Village, written: _Written) -> list[Household]:
+    """The households just written, as model objects (no query)."""
+    result = []
+    for values in written.households:
+        household = Household(**dict(zip(HOUSEHOLD_FIELDS, values, strict=True)))
+        household.village = village
+        household._state.adding = False
+        result.append(household)
+    return result
+
+
+# A person of a batch once checked: the checked fields and the stored ID columns, or why not.
+_Prepared = tuple[PersonData, CheckedPerson | ApplicationError, dict[str, Any]]
+
+
+def _prepare(data: PersonData, today: dt.date, key: FieldKey) -> _Prepared:
+    try:
+        checked = _checked(data, today)
+    except ApplicationError as error:
+        return data, error, {}
+    return data, checked, id_number_fields(checked.id_number, key=key)
+
+
 def _households_register(
     *, actor: Any, village: Village, households: Sequence[HouseholdData], rows: bool
-) -> tuple[list[Household], dict[str, int]]:
+) -> _Written:
     """Check every household of the batch, then write households, persons and one audit
     entry per household as sets (:func:`yibao.core.bulk.insert_rows`), ids reserved first
-    so that each household is inserted with its head. Returns the households and the new
-    persons' ids by ID number."""
+    so that each household is inserted with its head.
+
+    Each person is checked and sealed once (:func:`_prepare`: the blind index that finds a
+    registered number is the one stored); the batch's numbers are looked up in one pass;
+    refusals are raised in the batch's order, the first one naming its row."""
     require_village(actor, village, write=True)
     today = clock.today()
-    numbers = [(h.number or "").strip() or None for h in households]
     key = current_key()
-    digests = [
-        id_digest(p.id_number, key=key)
-        for h in households
-        for p in (h.head, *h.members)
-        if p.id_number
+    numbers = [(h.number or "").strip() or None for h in households]
+    prepared = [
+        [
+            _prepare(member, today, key)
+            for member in (
+                data.head if data.head.relation_to_head else _with_relation(data.head, "户主"),
+                *data.members,
+            )
+        ]
+        for data in households
     ]
-    taken_numbers: set[str] = set()
-    for chunk in _chunks([n for n in numbers if n]):
-        taken_numbers.update(
-            Household.objects.filter(number__in=chunk).values_list("number", flat=True)
-        )
+    taken_numbers = present(Household, "number", (n for n in numbers if n))
+    taken = present(Person, "id_digest", (f["id_digest"] for h in prepared for *_, f in h if f))
     registered: dict[str, Person] = {}
-    for chunk in _chunks(digests):
+    for chunk in _chunks(sorted(taken)):
         for person in Person.objects.filter(id_digest__in=chunk).select_related("hukou_village"):
             registered[person.id_digest] = person
 
-    built: list[tuple[HouseholdData, str | None, list[tuple[PersonData, CheckedPerson]]]] = []
     seen_numbers: dict[str, int] = {}
     seen_persons: dict[str, int] = {}
-    for row, (data, number) in enumerate(zip(households, numbers, strict=True), start=1):
+    for row, (number, persons) in enumerate(zip(numbers, prepared, strict=True), start=1):
         try:
             if number is not None and (number in taken_numbers or number in seen_numbers):
                 raise _household_exists(number)
-            head = data.head if data.head.relation_to_head else _with_relation(data.head, "户主")
-            persons = []
-            for member in (head, *data.members):
-                checked = _checked(member, today)
-                digest = id_digest(checked.id_number, key=key)
+            for _, checked, fields in persons:
+                if isinstance(checked, ApplicationError):
+                    raise checked
+                digest = fields["id_digest"]
                 if digest in registered:
                     raise _duplicate(registered[digest], actor)
                 if digest in seen_persons:
@@ -318,35 +347,35 @@ def _households_register(
                         checked.name, checked.id_number, seen_persons[digest], rows=rows
                     )
                 seen_persons[digest] = row
-                persons.append((member, checked))
         except ApplicationError as error:
             raise (_in_row(error, row, number) if rows else error) from None
         if number is not None:
             seen_numbers[number] = row
-        built.append((data, number, persons))
 
     # Ids first, so that each household is inserted with its head already set.
     household_ids, person_ids = reserve_ids(
-        (Household, len(built)), (Person, sum(len(persons) for _, _, persons in built))
+        (Household, len(prepared)), (Person, sum(len(persons) for persons in prepared))
     )
     now = timezone.now()  # as auto_now_add would stamp them
     new_ids: dict[str, int] = {}
     household_rows: list[tuple[Any, ...]] = []
     person_rows: list[tuple[Any, ...]] = []
-    result: list[Household] = []
     entries = []
     ids = iter(person_ids)
-    for household_id, (data, number, persons) in zip(household_ids, built, strict=True):
+    for household_id, data, number, persons in zip(
+        household_ids, households, numbers, prepared, strict=True
+    ):
         members = []
-        for member, checked in persons:
+        for member, checked, fields in persons:
+            assert isinstance(checked, CheckedPerson)
             values = _person_values(
                 next(ids),
                 member,
                 checked,
+                fields,
                 household_id=household_id,
                 village=village,
                 now=now,
-                key=key,
             )
             new_ids[checked.id_number] = values["id"]
             person_rows.append(tuple(values[name] for name in PERSON_FIELDS))
@@ -357,19 +386,21 @@ def _households_register(
             del member_entry["status"]
             members.append(member_entry)
         head_id = members[0]["id"]
-        household_rows.append((household_id, village.pk, number, data.address, head_id, now))
-        household = Household(
-            pk=household_id, village=village, number=number, address=data.address, head_id=head_id
-        )
-        household.created_at = now
-        household._state.adding = False
-        result.append(household)
+        household = (household_id, village.pk, number, data.address, head_id, now)
+        household_rows.append(household)
         entries.append(
             audit_entry(
                 actor=actor,
                 action="household.register",
-                instance=household,
-                after={**snapshot(household), "members": members},
+                model=Household,
+                object_id=household_id,
+                after={
+                    **snapshot_values(
+                        Household, dict(zip(HOUSEHOLD_FIELDS, household, strict=True))
+                    ),
+                    "members": members,
+                },
+                at=now,
             )
         )
     try:
@@ -378,36 +409,34 @@ def _households_register(
             insert_rows(Person, PERSON_FIELDS, person_rows)
     except IntegrityError:
         # Registered by a concurrent request between the checks above and the inserts.
-        error = _raced(
-            [id_digest(n, key=key) for n in new_ids], [n for _, n, _ in built if n], actor
-        )
+        error = _raced([id_digest(n, key=key) for n in new_ids], [n for n in numbers if n], actor)
         if error is None:
             raise
         raise error from None
     # One entry per household: the business action, with every member it registered.
     audit_bulk(entries)
-    return result, new_ids
+    return _Written(household_rows, new_ids)
 
 
 def _person_values(
     pk: int,
     data: PersonData,
     checked: CheckedPerson,
+    stored: dict[str, Any],
     *,
     household_id: int,
     village: Village,
     now: dt.datetime,
-    key: FieldKey,
 ) -> dict[str, Any]:
     """The stored fields (attnames) of a new person of a household, checked, and the plain
-    ``id_number`` its audit snapshot masks (not a column: it is stored encrypted, by
-    :func:`~yibao.registry.idcrypto.id_number_fields`, the one place a number is sealed)."""
+    ``id_number`` its audit snapshot masks (not a column: ``stored`` holds its columns, made
+    by :func:`~yibao.registry.idcrypto.id_number_fields`, the one place a number is sealed)."""
     residence = data.residence_village
     return {
         "id": pk,
         "id_type": data.id_type,
         "id_number": checked.id_number,
-        **id_number_fields(checked.id_number, key=key),
+        **stored,
         "name": checked.name,
         "name_initials": name_initials(checked.name),
         "sex": checked.sex,
@@ -549,6 +578,17 @@ TAG_FIELDS = (
 )
 
 
+# What the tag batch reads of each person: scope, the policies of its villages, its label.
+TAG_PERSON_FIELDS = (
+    "id",
+    "name",
+    "id_cipher",
+    "id_digest",
+    "hukou_village_id",
+    "residence_village_id",
+)
+
+
 @transaction.atomic
 def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> int:
     """Add many identity tags at once, all or nothing, each checked as
@@ -561,11 +601,10 @@ def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> in
     scope.require_office("添加身份标识")
     persons: dict[int, Person] = {}
     for chunk in _chunks(sorted({t.person_id for t in tags})):
-        persons.update(
-            Person.objects.filter(pk__in=chunk)
-            .select_related("hukou_village", "residence_village")
-            .in_bulk()
-        )
+        persons.update(Person.objects.filter(pk__in=chunk).only(*TAG_PERSON_FIELDS).in_bulk())
+    villages = Village.objects.select_related("township__district").in_bulk(
+        {v for p in persons.values() for v in (p.hukou_village_id, p.residence_village_id) if v}
+    )
     known: dict[tuple[int | None, int | None, str], bool] = {}
     wanted: list[tuple[Person, IdentityTagData]] = []
     for raw in tags:
@@ -581,11 +620,16 @@ def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> in
 
         def check(key: str, person: Person = person) -> None:
             # One policy lookup per villages and category; a refusal still names the person.
-            villages = (person.hukou_village_id, person.residence_village_id, key)
-            if known.get(villages) is not True:
-                known[villages] = False
-                identity_category_check(person, key)
-                known[villages] = True
+            where = (person.hukou_village_id, person.residence_village_id, key)
+            if known.get(where) is not True:
+                refusal = identity_category_refusal(
+                    key,
+                    villages=(villages.get(where[0]), villages.get(where[1])),
+                    who=person.label,
+                )
+                if refusal is not None:
+                    raise refusal
+                known[where] = True
 
         _identity_tag_check(person, data, known=check)
         wanted.append((person, data))
@@ -620,13 +664,14 @@ def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> in
             "created_at": now,
         }
         rows.append(tuple(values[name] for name in TAG_FIELDS))
-        tag = IdentityTag(pk=pk, person=person)
         entries.append(
             audit_entry(
                 actor=actor,
                 action="identity_tag.add",
-                instance=tag,
+                model=IdentityTag,
+                object_id=pk,
                 after=snapshot_values(IdentityTag, values),
+                at=now,
             )
         )
     insert_rows(IdentityTag, TAG_FIELDS, rows)

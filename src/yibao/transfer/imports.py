@@ -31,7 +31,7 @@ from django.db import transaction
 
 from yibao.core import clock
 from yibao.core.access import villages_in_scope
-from yibao.core.bulk import ANALYZE_ROWS, analyze
+from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.core.models import AuditLog
@@ -243,6 +243,11 @@ def _text(value: Any) -> str:
     text markers removed."""
     if value is None:
         return ""
+    if type(value) is str:
+        # The usual cell (every cell of a CSV): no ideographic space and no text marker.
+        text = value.strip()
+        if not text or (text[0] not in "='" and "\u3000" not in text):
+            return text
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
@@ -351,6 +356,7 @@ def _parse_row(
     villages: _Villages,
     default_village: Village | None,
     identity_known: Callable[[str], bool] | None,
+    identity_ok: dict[tuple[Any, ...], bool],
     today: dt.date,
 ) -> _Row | None:
     get = table.value
@@ -447,14 +453,19 @@ def _parse_row(
                 f"身份类别“{row.identity}”不在政策文件所列的资助类别中",
             )
         elif row.hukou_village is not None:
-            # The tag service's own check (the township's policies), before anything is written.
-            refusal = identity_category_refusal(
-                row.identity,
-                villages=(row.hukou_village, row.residence_village),
-                who=row.name or "此人",
-            )
-            if refusal is not None:
-                row.reject(refusal.code, refusal.message)
+            # The tag service's own check (the township's policies), before anything is
+            # written; its answer depends on the villages and the category only.
+            villages_key = (row.hukou_village, row.residence_village, row.identity)
+            if not identity_ok.get(villages_key, False):
+                refusal = identity_category_refusal(
+                    row.identity,
+                    villages=(row.hukou_village, row.residence_village),
+                    who=row.name or "此人",
+                )
+                if refusal is not None:
+                    row.reject(refusal.code, refusal.message)
+                else:
+                    identity_ok[villages_key] = True
     return row
 
 
@@ -722,7 +733,30 @@ def persons_import(
     done, total)`` is called every ``progress_every`` rows. Raises ``ApplicationError`` for a
     file that cannot be read at all (no header row, unknown encoding, ...).
     """
-    path = Path(path)
+    with gc_paused():
+        return _persons_import(
+            actor=actor,
+            path=Path(path),
+            village=village,
+            import_good_rows=import_good_rows,
+            policy_id=policy_id,
+            source_batch=source_batch,
+            progress=progress,
+            progress_every=progress_every,
+        )
+
+
+def _persons_import(
+    *,
+    actor: Any,
+    path: Path,
+    village: Village | str | None,
+    import_good_rows: bool,
+    policy_id: str | None,
+    source_batch: str | None,
+    progress: Progress | None,
+    progress_every: int,
+) -> ImportReport:
     table = read_table(path)
     villages = _Villages(actor)
     default_village: Village | None = None
@@ -752,6 +786,7 @@ def persons_import(
     today = clock.today()
     rows: list[_Row] = []
     total = len(table.rows)
+    identity_ok: dict[tuple[Any, ...], bool] = {}
     for done, (number, cells) in enumerate(table.rows, start=1):
         row = _parse_row(
             table,
@@ -760,6 +795,7 @@ def persons_import(
             villages=villages,
             default_village=default_village,
             identity_known=identity_known,
+            identity_ok=identity_ok,
             today=today,
         )
         if row is not None:
@@ -954,7 +990,7 @@ def _register_households(
             refuse(batch[row - 1][1], _unrowed(error))
             batch = batch[: row - 1] + batch[row:]
             continue
-        return [(r, ids[r.id_number]) for _, todo in batch for r in todo], len(households)
+        return [(r, ids[r.id_number]) for _, todo in batch for r in todo], households
     return [], 0
 
 
