@@ -1338,8 +1338,15 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
     )
     for pending in pendings:
         pending.payment.enrollment = pending.enrollment
-        if not pending.new_enrollment:
-            pending.enrollment.save(update_fields=[*QUOTE_FIELDS, "status", "paid_at"])
+    # The enrollments that existed: paid and re-quoted, as one set.
+    existing = [p.enrollment for p in pendings if not p.new_enrollment]
+    if existing:
+        now = timezone.now()
+        for enrollment in existing:
+            enrollment.updated_at = now  # as auto_now would stamp it
+        Enrollment.objects.bulk_update(
+            existing, [*QUOTE_FIELDS, "status", "paid_at"], batch_size=500
+        )
     Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
     entries = []
     at = timezone.now()
