@@ -188,7 +188,7 @@ def test_row_content_is_the_canonical_json_of_the_row(before, after):
     row = AuditLog(
         at=dt.datetime(2022, 12, 5, 2, 3, 4, 5, tzinfo=dt.UTC),
         actor_id=7,
-        actor_name="sanhe\"x",
+        actor_name='sanhe"x',
         action="payment.record",
         object_type="collection.payment",
         object_id="12",
@@ -199,7 +199,7 @@ def test_row_content_is_the_canonical_json_of_the_row(before, after):
         {
             "at": "2022-12-05T02:03:04.000005+00:00",
             "actor_id": 7,
-            "actor_name": "sanhe\"x",
+            "actor_name": 'sanhe"x',
             "action": "payment.record",
             "object_type": "collection.payment",
             "object_id": "12",

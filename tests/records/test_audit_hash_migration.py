@@ -64,9 +64,9 @@ def test_hex_hashes_become_32_raw_bytes_and_the_chain_still_verifies():
             actor_name="system", action="test.3", object_type="test.thing", object_id="3"
         ).save()
         assert chain_verify().ok
-        with connection.cursor() as cursor:  # the triggers are back after the rebuild
-            with pytest.raises(Exception, match="append-only"):
-                cursor.execute("UPDATE core_auditlog SET actor_name = 'x' WHERE id = %s", [pks[1]])
+        # The triggers are back after the rebuild.
+        with connection.cursor() as cursor, pytest.raises(Exception, match="append-only"):
+            cursor.execute("UPDATE core_auditlog SET actor_name = 'x' WHERE id = %s", [pks[1]])
     finally:
         _latest()
 

@@ -70,13 +70,18 @@ def snapshot_values(model: type[models.Model], values: Mapping[str, Any]) -> dic
     without a model object, :func:`yibao.core.bulk.insert_rows`); an encrypted field is
     read from its plain name (``id_number``), masked."""
     data: dict[str, Any] = {}
+    get = values.get
     for name, masked in _snapshot_fields(model):
-        value = values.get(name)
-        if value is None or value == "" or value == [] or value == {}:
+        value = get(name)
+        kind = type(value)
+        if kind is str or kind is int:
+            if value == "":
+                continue
+            data[name] = mask_id_number(value) if masked else value
+        elif value is None or value == [] or value == {}:
             continue
-        if masked:
-            value = mask_id_number(value)
-        data[name] = value if type(value) is str or type(value) is int else _jsonable(value)
+        else:
+            data[name] = _jsonable(mask_id_number(value) if masked else value)
     return data
 
 
