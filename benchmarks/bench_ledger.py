@@ -14,7 +14,10 @@ Not a test. On a fresh, migrated database with one township it
    payment per person through ``yibao.collection.services``: the first ``--single`` one
    call each (``payment_record``), the rest with ``payment_record_many`` in batches;
 4. prints rows/s for each path side by side, the application's speed as a share of the
-   native one, and bytes per person in each database (size after minus size before).
+   native one, and bytes per person in each database (size after minus size before);
+   and the import's CPU seconds beside the baseline's (this process, plus on PostgreSQL
+   the server process of the connection, read from ``/proc``: the server must run on this
+   machine), which a loaded machine does not stretch as it stretches wall-clock time.
 
 SQLite (default): fresh files in a temporary directory. PostgreSQL: when ``DATABASE_URL``
 is set (``postgres://...``) fresh databases ``yibao_bench_<pid>`` and
@@ -323,17 +326,54 @@ def _sqlite_value(value: object) -> object:
     return value
 
 
-def native_insert(target: str, build: Callable[[], list[Any]]) -> float:
+def backend_cpu(pid: int | None) -> float:
+    """CPU seconds the PostgreSQL server process ``pid`` has used (from ``/proc``: the
+    server runs on this machine), 0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Timed:
+    """Wall-clock seconds and CPU seconds of a step: this process (``time.process_time``)
+    plus, on PostgreSQL, the server process of the connection that did the work. CPU time
+    is what a loaded machine does not stretch: it counts the work, not the waiting."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = self.server = 0.0
+        self._pid: int | None = None
+
+    def start(self, backend_pid: int | None = None) -> None:
+        self._pid = backend_pid
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        self._server = backend_cpu(backend_pid) if backend_pid else 0.0
+
+    def stop(self) -> None:
+        """Call before the connection closes (its server process ends with it)."""
+        server = backend_cpu(self._pid) - self._server if self._pid else 0.0
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu + server
+        self.server += server
+
+    def cpu_text(self) -> str:
+        server = f"，其中服务进程 {self.server:.1f}" if self._pid else ""
+        return f"{self.cpu:.1f} 秒{server}"
+
+
+def native_insert(target: str, build: Callable[[], list[Any]]) -> Timed:
     """Insert the tables ``build()`` returns into ``target`` (a copy of the migrated, set-up
     database: the same tables, constraints, indexes and triggers) with no ORM:
-    ``executemany`` on SQLite, ``COPY`` on PostgreSQL, one transaction. Returns seconds,
+    ``executemany`` on SQLite, ``COPY`` on PostgreSQL, one transaction. Returns the time,
     building the tuples included."""
-    started = time.perf_counter()
-    tables = build()
+    timed = Timed()
     if target.startswith(("postgres://", "postgresql://")):
         import psycopg
 
         with psycopg.connect(target) as conn, conn.cursor() as cursor:
+            timed.start(conn.info.backend_pid)
+            tables = build()
             for table, columns, values in tables:
                 with cursor.copy(f"COPY {table} ({', '.join(columns.split())}) FROM STDIN") as copy:
                     for value in values:
@@ -343,19 +383,24 @@ def native_insert(target: str, build: Callable[[], list[Any]]) -> float:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
-    else:
-        import sqlite3
+            conn.commit()
+            timed.stop()
+        return timed
+    timed.start()
+    tables = build()
+    import sqlite3
 
-        conn = sqlite3.connect(target, isolation_level=None)
-        conn.executescript(SQLITE_PRAGMAS)
-        conn.execute("BEGIN IMMEDIATE")
-        for table, columns, values in tables:
-            names = columns.split()
-            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            conn.executemany(sql, ([_sqlite_value(v) for v in value] for value in values))
-        conn.execute("COMMIT")
-        conn.close()
-    return time.perf_counter() - started
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.executescript(SQLITE_PRAGMAS)
+    conn.execute("BEGIN IMMEDIATE")
+    for table, columns, values in tables:
+        names = columns.split()
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        conn.executemany(sql, ([_sqlite_value(v) for v in value] for value in values))
+    conn.execute("COMMIT")
+    conn.close()
+    timed.stop()
+    return timed
 
 
 def database_bytes(target: str) -> int:
@@ -380,9 +425,21 @@ def database_bytes(target: str) -> int:
 # --- through the application ----------------------------------------------------------------
 
 
-def service_import(path: Path, office: object, every: int) -> tuple[float, object]:
+def app_backend_pid() -> int | None:
+    """The server process of the application's PostgreSQL connection (None on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    return int(connection.connection.info.backend_pid)
+
+
+def service_import(path: Path, office: object, every: int) -> tuple[Timed, object]:
     from yibao.transfer.imports import persons_import
 
+    timed = Timed()
+    timed.start(app_backend_pid())
     started = time.perf_counter()
     report = persons_import(
         actor=office,
@@ -391,7 +448,8 @@ def service_import(path: Path, office: object, every: int) -> tuple[float, objec
         progress=lambda stage, done, total: progress_line(f"导入·{stage}", done, total, started),
         progress_every=every,
     )
-    return time.perf_counter() - started, report
+    timed.stop()
+    return timed, report
 
 
 def service_payments(
@@ -487,17 +545,19 @@ def main() -> int:
         print(f"数据库：{database}")
         print(f"文件：{sheet.name}，{args.persons}人，{sheet.stat().st_size / 1e6:.1f} MB")
 
-        native_import = native_insert(native, lambda: registry_rows(rows, villages))
+        native_timed = native_insert(native, lambda: registry_rows(rows, villages))
+        native_import = native_timed.wall
         native_pay = 0.0
         if not args.import_only:
             native_pay = native_insert(
                 native, lambda: collection_rows(rows, collector_id, villages)
-            )
+            ).wall
         native_seconds = native_import + native_pay
         native_bytes = database_bytes(native) - empty_bytes
         print(f"  原生基线：{args.persons}人，{native_seconds:.1f} 秒", file=sys.stderr)
 
-        import_seconds, report = service_import(sheet, office, args.progress_every)
+        import_timed, report = service_import(sheet, office, args.progress_every)
+        import_seconds = import_timed.wall
         assert report.ok and report.persons_created == args.persons, report.summary()
         single_s = single_n = batch_s = batch_n = 0
         if not args.import_only:
@@ -526,6 +586,12 @@ def main() -> int:
             if count and seconds:
                 print(f"{label:<28}{count:>10}{seconds:>10.1f}{count / seconds:>12,.0f}")
         print(f"导入速度 / 原生基线（户、参保人、身份）：{native_import / import_seconds:.2f}x")
+        server = "本进程 + 数据库服务进程" if app_backend_pid() else "本进程"
+        print(
+            f"导入 CPU 时间（{server}）：应用 {import_timed.cpu_text()}；"
+            f"原生基线 {native_timed.cpu_text()}；"
+            f"按 CPU 时间的导入速度 / 原生基线：{native_timed.cpu / import_timed.cpu:.2f}x"
+        )
         if payment_seconds:
             print(f"缴费速度 / 原生基线（参保登记与缴费）：{native_pay / payment_seconds:.2f}x")
         print(
