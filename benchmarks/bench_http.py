@@ -344,7 +344,7 @@ def main() -> int:
             + "），"
             f"{args.clients}个并发客户端，每{args.retry_every}笔重发一次（同一 Idempotency-Key）"
         )
-        print(f"导入{args.persons}人：{import_seconds:.1f} 秒（应用，准备数据）")
+        print(f"导入{args.persons}人：{import_seconds.wall:.1f} 秒（应用，准备数据）")
         probe_requests = sum(p.requests for p in probes)
         probe_ok = sum(p.statuses.get(200, 0) for p in probes)
         print(
