@@ -10,21 +10,11 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.records.migrating import migrate, migrate_to_latest
 from yibao.core.chain import chain_key, chain_verify, row_digest
 from yibao.core.models import AuditLog
 
 BEFORE = ("core", "0004_audit_compact_utf8_few_indexes")
-
-
-def _migrate(target: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor
-
-
-def _latest() -> None:
-    executor = MigrationExecutor(connection)
-    _migrate(executor.loader.graph.leaf_nodes())
 
 
 def _hex_sealed_rows(executor: MigrationExecutor) -> list[int]:
@@ -51,8 +41,8 @@ def _hex_sealed_rows(executor: MigrationExecutor) -> list[int]:
 @pytest.mark.django_db(transaction=True)
 def test_hex_hashes_become_32_raw_bytes_and_the_chain_still_verifies():
     try:
-        pks = _hex_sealed_rows(_migrate([BEFORE]))
-        _latest()
+        pks = _hex_sealed_rows(migrate([BEFORE]))
+        migrate_to_latest()
         rows = list(AuditLog.objects.filter(pk__in=pks).order_by("id"))
         assert [len(bytes(row.row_hash)) for row in rows] == [32, 32, 32]
         assert bytes(rows[0].prev_hash) == b""
@@ -68,15 +58,15 @@ def test_hex_hashes_become_32_raw_bytes_and_the_chain_still_verifies():
         with connection.cursor() as cursor, pytest.raises(Exception, match="append-only"):
             cursor.execute("UPDATE core_auditlog SET actor_name = 'x' WHERE id = %s", [pks[1]])
     finally:
-        _latest()
+        migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reversed_gives_the_hex_hashes_back():
     try:
-        pks = _hex_sealed_rows(_migrate([BEFORE]))
-        _latest()
-        executor = _migrate([BEFORE])
+        pks = _hex_sealed_rows(migrate([BEFORE]))
+        migrate_to_latest()
+        executor = migrate([BEFORE])
         old = executor.loader.project_state([BEFORE]).apps.get_model("core", "AuditLog")
         hashes = list(
             old.objects.filter(pk__in=pks).order_by("id").values_list("row_hash", "prev_hash")
@@ -84,4 +74,4 @@ def test_the_migration_reversed_gives_the_hex_hashes_back():
         assert all(isinstance(h, str) and len(h) == 64 for h, _ in hashes)
         assert hashes[1][1] == hashes[0][0] and hashes[0][1] == ""
     finally:
-        _latest()
+        migrate_to_latest()

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.records.migrating import migrate, migrate_to_latest
 from yibao.intake.models import PersonListEntry
 from yibao.registry.idcrypto import ENV_KEY, ENV_KEY_FILE, FieldKeyMissing, forget_keys
 from yibao.registry.models import Person
@@ -15,17 +16,6 @@ from yibao.registry.models import Person
 BEFORE = ("registry", "0004_no_default_ordering")
 INTAKE_BEFORE = ("intake", "0004_card_activations")  # undone with registry 0005
 NUMBERS = ("50022219750309002X", "500222198001010011")  # stored as typed: the old column
-
-
-def _migrate(target: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor
-
-
-def _latest() -> None:
-    executor = MigrationExecutor(connection)
-    _migrate(executor.loader.graph.leaf_nodes())
 
 
 def _plain_persons(executor: MigrationExecutor) -> list[int]:
@@ -62,8 +52,8 @@ def _plain_persons(executor: MigrationExecutor) -> list[int]:
 @pytest.mark.django_db(transaction=True)
 def test_numbers_already_stored_in_plain_are_encrypted_and_the_plain_column_is_gone():
     try:
-        pks = _plain_persons(_migrate([BEFORE]))
-        _latest()
+        pks = _plain_persons(migrate([BEFORE]))
+        migrate_to_latest()
         assert [Person.objects.get(pk=pk).id_number for pk in pks] == list(NUMBERS)
         assert PersonListEntry.objects.get().id_number == NUMBERS[1]
         with connection.cursor() as cursor:
@@ -82,27 +72,27 @@ def test_numbers_already_stored_in_plain_are_encrypted_and_the_plain_column_is_g
         assert "id_number" not in columns
         assert NUMBERS[0] not in stored and NUMBERS[1] not in stored
     finally:
-        _latest()
+        migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_without_a_key_the_migration_stops_and_changes_nothing(monkeypatch, tmp_path):
     try:
-        pks = _plain_persons(_migrate([BEFORE]))
+        pks = _plain_persons(migrate([BEFORE]))
         monkeypatch.delenv(ENV_KEY, raising=False)
         monkeypatch.setenv(ENV_KEY_FILE, str(tmp_path / "no-such-key"))
         forget_keys()
         with pytest.raises(FieldKeyMissing) as error:
-            _latest()
+            migrate_to_latest()
         assert "yibao keys new" in str(error.value)
         with connection.cursor() as cursor:
             cursor.execute("SELECT id_number FROM registry_person ORDER BY id")
             assert [r[0] for r in cursor.fetchall()] == list(NUMBERS)
         monkeypatch.undo()
         forget_keys()
-        _latest()
+        migrate_to_latest()
         assert Person.objects.get(pk=pks[0]).id_number == NUMBERS[0]
     finally:
         monkeypatch.undo()
         forget_keys()
-        _latest()
+        migrate_to_latest()
