@@ -7,14 +7,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from operator import itemgetter
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BinaryField,
     Case,
-    CharField,
     Count,
     F,
     FilteredRelation,
@@ -685,9 +682,13 @@ def reversals(*, benefit_year: int, village_ids: Sequence[int]) -> list[Reversal
     of them are read through the unique index on ``reverses_id``, each joined by primary key
     to its enrollment and to the payment it reversed (filtering on the enrollments' year and
     village in the query instead makes SQLite walk every enrollment of the villages)."""
+    # The reversed payment's time by primary key, one lookup per reversal: as a join,
+    # PostgreSQL hashes every payment to find those few.
+    reversed_paid_at = Payment.objects.filter(pk=OuterRef("reverses_id")).values("paid_at")
     rows = (
         # "> 0" rather than IS NOT NULL: a range of the index, which SQLite then uses.
         Payment.objects.filter(reverses_id__gt=0)
+        .annotate(reversed_paid_at=Subquery(reversed_paid_at))
         .order_by()  # sorted below: an ORDER BY id makes SQLite walk the table instead
         .values_list(
             "pk",
@@ -695,7 +696,7 @@ def reversals(*, benefit_year: int, village_ids: Sequence[int]) -> list[Reversal
             "enrollment__person_id",
             "enrollment__village_id",
             "enrollment__benefit_year",
-            "reverses__paid_at",
+            "reversed_paid_at",
             "paid_at",
             "enrollment__paid_at",
         )
@@ -843,45 +844,34 @@ def hardship_summary(
     meaning :func:`paid_then` at the end of ``on``.
 
     One pass over the valid tags with their people and those people's enrollments of the
-    year (a left join): ids, the category and the paid test computed in the database, and
-    the name, ID number and phone on the unpaid rows only (about one in six), counted here."""
+    year (a left join), counted in the database: the paid people with a single valid tag
+    come back as one count per village and category; the others (the unpaid, about one in
+    six, and anyone with two or more valid tags, who counts once per village and once per
+    category) one row per person and category, counted here. The unpaid are then named from
+    their person rows."""
     until = end_of_day(on)
+    tags = hardship_tags(on=on or clock.today())
     this_year = FilteredRelation(
         "person__enrollments", condition=Q(person__enrollments__benefit_year=benefit_year)
     )
     paid_now = Q(this_year__status=Enrollment.Status.PAID)
     if until is not None:
         paid_now &= Q(this_year__paid_at__lt=until)
-    unpaid = ~paid_now | Q(this_year__isnull=True)
-
-    def if_unpaid(field: str, output: Any = None) -> Case:
-        output = output or CharField()
-        return Case(When(unpaid, then=F(field)), default=Value(None), output_field=output)
-
+    several = tags.values("person_id").annotate(n=Count("*")).filter(n__gt=1).values("person_id")
+    one_by_one = ~paid_now | Q(this_year__isnull=True) | Q(person_id__in=several)
     rows = (
-        hardship_tags(on=on or clock.today())
-        .filter(
+        tags.filter(
             should_enroll_q(benefit_year=benefit_year, on=on, prefix="person__"),
             person__hukou_village__in=village_ids,
         )
         .annotate(
             this_year=this_year,
             paid_now=Case(When(paid_now, then=Value(1)), default=Value(0)),
-            unpaid_name=if_unpaid("person__name"),
-            unpaid_cipher=if_unpaid("person__id_cipher", BinaryField()),
-            unpaid_digest=if_unpaid("person__id_digest"),
-            unpaid_phone=if_unpaid("person__phone"),
+            one_person=Case(When(one_by_one, then=F("person_id")), default=Value(None)),
         )
-        .values_list(
-            "person_id",
-            "person__hukou_village_id",
-            "category_key",
-            "paid_now",
-            "unpaid_name",
-            "unpaid_cipher",
-            "unpaid_digest",
-            "unpaid_phone",
-        )
+        .values("person__hukou_village_id", "category_key", "paid_now", "one_person")
+        .annotate(n=Count("*"))
+        .values_list("person__hukou_village_id", "category_key", "paid_now", "one_person", "n")
         .order_by()
     )
     # Paid then also when a payment live at the end of ``on`` was reversed since.
@@ -891,50 +881,44 @@ def hardship_summary(
             found = reversals(benefit_year=benefit_year, village_ids=village_ids)
         live = reversed_live_at(found, until)
         paid_later_reversed = {r.person_id for r in found if r.enrollment_id in live}
-    # Read without Django's per-row converters (ints, strings, 0/1 and the cipher's bytes
-    # need none): a hundred thousand rows.
     fetched: list[tuple[Any, ...]] = []
     if village_ids:  # (no villages: a query that matches nothing, which has no SQL)
         sql, params = rows.query.sql_with_params()
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor:  # plain ints and strings: no converters needed
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-    contacts = {row[0]: row[4:] for row in fetched if not row[3]}
-    # A set of plain tuples: a person's village and paid test are the same on each of their
-    # rows, so this also drops a second tag of the same category.
-    found_rows = set(map(itemgetter(0, 1, 2, 3), fetched))
-    if paid_later_reversed:
-        found_rows = {
-            (person, village, category, 1 if person in paid_later_reversed else paid)
-            for person, village, category, paid in found_rows
-        }
-    # itemgetter over the rows keeps these loops in C.
-    listed = list(found_rows)
-    people = dict(zip(map(itemgetter(0), listed), map(itemgetter(1, 3), listed), strict=True))
-    by_category = Counter(map(itemgetter(2, 3), listed))
-    by_village = Counter(people.values())
-    categories = {
-        c: (by_category[(c, 0)] + by_category[(c, 1)], by_category[(c, 1)])
-        for c in {c for c, _ in by_category}
-    }
-    villages = {
-        v: (by_village[(v, 0)] + by_village[(v, 1)], by_village[(v, 1)])
-        for v in {v for v, _ in by_village}
-    }
-    unpaid_ids = sorted(person for person, (_, paid) in people.items() if not paid)
-    by_person: dict[int, list[str]] = {person: [] for person in unpaid_ids}
-    for person, _, category, paid in listed:
-        if not paid:
-            by_person[person].append(category)
+    village_people: Counter[int] = Counter()
+    village_paid: Counter[int] = Counter()
+    category_people: Counter[str] = Counter()
+    category_paid: Counter[str] = Counter()
+    people: dict[int, tuple[int, int, set[str]]] = {}  # person -> village, paid, categories
+    for village, category, paid, person, n in fetched:
+        if person is None:  # n paid people, each with this one valid tag
+            village_people[village] += n
+            village_paid[village] += n
+            category_people[category] += n
+            category_paid[category] += n
+        elif person in people:
+            people[person][2].add(category)
+        else:
+            people[person] = (village, 1 if person in paid_later_reversed else paid, {category})
+    for village, paid, categories in people.values():
+        village_people[village] += 1
+        village_paid[village] += paid
+        for category in categories:
+            category_people[category] += 1
+            category_paid[category] += paid
+    unpaid_ids = sorted(person for person, (_, paid, _) in people.items() if not paid)
+    contacts = _contacts(unpaid_ids)
     key = current_key() if contacts else None  # read once, not once per person
     return Hardship(
-        villages=villages,
-        categories=categories,
+        villages={v: (n, village_paid[v]) for v, n in village_people.items()},
+        categories={c: (n, category_paid[c]) for c, n in category_people.items()},
         unpaid=[
             HardshipPerson(
                 person_id,
                 people[person_id][0],
-                tuple(sorted(by_person[person_id])),
+                tuple(sorted(people[person_id][2])),
                 name=name or "",
                 id_number=id_number_decrypt(cipher, digest, key=key) if cipher else "",
                 phone=phone or "",
@@ -943,6 +927,26 @@ def hardship_summary(
             for name, cipher, digest, phone in [contacts[person_id]]
         ],
     )
+
+
+def _contacts(person_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Name, ID cipher and digest, and phone of ``person_ids``, by primary key, a chunk of
+    ids at a time: a plain statement, which spares Django's preparing each of some
+    20,000 ids as a lookup value."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("id", "name", "id_cipher", "id_digest", "phone"))
+    found: dict[int, tuple[Any, ...]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(person_ids), PERSON_CHUNK):
+            chunk = list(person_ids[start : start + PERSON_CHUNK])
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {columns} FROM {quote(Person._meta.db_table)} WHERE {quote('id')} IN ({marks})",
+                chunk,
+            )
+            for pk, *contact in cursor.fetchall():
+                found[pk] = tuple(contact)
+    return found
 
 
 def progress_totals(
