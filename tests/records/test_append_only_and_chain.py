@@ -214,3 +214,30 @@ def test_row_content_is_the_canonical_json_of_the_row(before, after):
     assert row_content(row, canonical_json(before), canonical_json(after)) == expected
     row.actor_id = None
     assert '"actor_id":null' in row_content(row)
+
+
+def test_a_batch_of_entries_is_sealed_as_row_digest_hashes_each_row(town):
+    """audit_bulk seals each entry as it is written (a keyed HMAC copied per entry): the same
+    hash ``row_digest`` computes from the stored row and the hash before it."""
+    from yibao.core.audit import audit_bulk, audit_entry
+    from yibao.core.chain import chain_key, row_digest
+
+    audit_bulk(
+        [
+            audit_entry(
+                actor=town.sanhe_collector,
+                action="test.batch",
+                model=AuditLog,
+                object_id=n,
+                after={"n": n, "name": "张三"} if n % 2 else None,
+            )
+            for n in range(1, 6)
+        ]
+    )
+    rows = list(AuditLog.objects.order_by("id"))
+    previous = b""
+    for row in rows:
+        assert bytes(row.row_hash) == row_digest(row, previous, chain_key())
+        previous = bytes(row.row_hash)
+    assert [row.object_id for row in rows[-5:]] == ["1", "2", "3", "4", "5"]
+    assert chain_verify().ok

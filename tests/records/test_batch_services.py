@@ -22,6 +22,7 @@ from yibao.collection.services import (
     payment_submit,
 )
 from yibao.core.access import scope_of
+from yibao.core.audit import snapshot
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
 from yibao.policy import IdentityClaim, QuoteRequest, get_policy
@@ -118,6 +119,10 @@ def test_a_batch_of_households_registers_each_with_its_head_members_and_audit(to
         assert set(members) == set(h.members.values_list("pk", flat=True))
         for person in h.members.all():
             assert members[person.pk]["id_number"] == person.masked_id_number
+            # Each member as the single path's snapshot of the stored person shows it.
+            stored = {"id": person.pk, **snapshot(person)}
+            del stored["household_id"], stored["hukou_village_id"], stored["status"]
+            assert members[person.pk] == stored
             # The household and its village are the entry's own, not repeated per member.
             assert "household_id" not in members[person.pk]
             assert "hukou_village_id" not in members[person.pk]

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yibao.core.errors import ApplicationError
 from yibao.core.models import AuditLog
@@ -260,3 +262,13 @@ def test_the_cli_finds_a_person_by_the_whole_number_and_by_the_last_six(town, wa
         [row] = json.loads(capsys.readouterr().out)
         assert row["id"] == wang.pk and row["id_number"] == "500222********" + number[-4:]
     assert AuditLog.objects.filter(action="person.search_id_number").count() == 1
+
+
+@given(st.text(alphabet="0123456789xX １ \t\n\u3000abc", max_size=20))
+@settings(max_examples=500, deadline=None)
+def test_normalising_a_number_removes_whitespace_and_upper_cases_it(text):
+    import re
+
+    from yibao.registry.idcrypto import normalise
+
+    assert normalise(text) == re.sub(r"\s+", "", text).upper()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yibao.core.errors import ApplicationError
 from yibao.registry.models import Person
@@ -85,3 +87,73 @@ def test_the_registry_refuses_a_control_character_in_a_name_and_writes_nothing(t
         )
     assert refused.value.code == "invalid_name"
     assert not Person.objects.exists()
+
+
+def test_a_printable_name_holds_no_character_of_a_refused_category():
+    """clean_name looks at each character's category only when ``str.isprintable()`` says
+    the name has an unprintable one: every character of a refused category is unprintable
+    (checked over all of Unicode)."""
+    import sys
+    import unicodedata
+
+    from yibao.registry.validation import _FORBIDDEN_CATEGORIES
+
+    printable_but_refused = [
+        f"U+{code:04X}"
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES
+    ]
+    assert printable_but_refused == []
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_clean_name_refuses_exactly_the_names_with_a_character_of_a_refused_category(text):
+    import unicodedata
+
+    from yibao.registry.validation import _FORBIDDEN_CATEGORIES
+
+    name = unicodedata.normalize("NFC", text).strip()
+    refused_char = next((c for c in name if unicodedata.category(c) in _FORBIDDEN_CATEGORIES), None)
+    try:
+        cleaned = clean_name(text)
+    except ApplicationError as error:
+        if not name:
+            assert error.code == "name_required"
+        elif refused_char is not None:
+            assert error.params["codepoint"] == f"U+{ord(refused_char):04X}"
+        else:
+            assert error.code == "invalid_name" and len(name) > 50
+    else:
+        assert refused_char is None and cleaned == name
+
+
+def _phone_by_phonenumbers(phone: str) -> bool:
+    """Whether phonenumbers itself takes ``phone`` as a Chinese mobile or landline number."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return (
+        phonenumbers.region_code_for_number(parsed) == "CN"
+        and phonenumbers.is_valid_number(parsed)
+        and phonenumbers.number_type(parsed)
+        in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+    )
+
+
+@given(st.from_regex(r"\A1[0-9]{10}\Z") | st.from_regex(r"\A[0-9]{11}\Z"))
+@settings(max_examples=3000, deadline=None)
+def test_an_eleven_digit_number_is_accepted_exactly_when_phonenumbers_accepts_it(phone):
+    """The shortcut for plain 11-digit mobiles gives phonenumbers' own answer."""
+    try:
+        accepted = clean_phone(phone) == phone
+    except ApplicationError:
+        accepted = False
+    assert accepted == _phone_by_phonenumbers(phone)

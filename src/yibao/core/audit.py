@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -174,14 +174,16 @@ def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
         raise ValueError("审计记录须在对象保存之后生成")
     if not entries:
         return entries
-    dumped = [(canonical_json(e.before), canonical_json(e.after)) for e in entries]
     with transaction.atomic(savepoint=False):
-        chain.seal_dumped(entries, dumped)  # takes the chain's lock until commit
-        insert_rows(
-            AuditLog,
-            AUDIT_FIELDS,
-            (
-                (
+        seal = chain.sealer()  # takes the chain's lock until commit
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            # Each entry dumped, sealed and handed to the insert in turn (PostgreSQL's COPY
+            # writes the entries before it meanwhile).
+            for e in entries:
+                before, after = canonical_json(e.before), canonical_json(e.after)
+                seal(e, before, after)
+                yield (
                     e.at,
                     e.actor_id,
                     e.actor_name,
@@ -193,9 +195,8 @@ def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
                     e.prev_hash,
                     e.row_hash,
                 )
-                for e, (before, after) in zip(entries, dumped, strict=True)
-            ),
-        )
+
+        insert_rows(AuditLog, AUDIT_FIELDS, rows())
     return entries
 
 

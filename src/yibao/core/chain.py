@@ -18,7 +18,7 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
@@ -132,16 +132,23 @@ def seal(entries: Iterable[Any]) -> None:
         entry.row_hash = last = row_digest(entry, last, key)
 
 
-def seal_dumped(entries: Iterable[Any], dumped: Iterable[tuple[str, str]]) -> None:
-    """:func:`seal` for entries whose before and after are already :func:`canonical_json`
-    (``dumped``: one ``(before, after)`` per entry, in order)."""
+def sealer() -> Callable[[Any, str, str], None]:
+    """:func:`seal` one entry at a time, for entries whose before and after are already
+    :func:`canonical_json`: takes the chain's lock and its last hash, and returns
+    ``seal(entry, before, after)``, to be called on the entries in the order they are
+    inserted, inside the transaction that inserts them."""
     _lock()
     last = last_hash()
-    key = chain_key()
-    for entry, (before, after) in zip(entries, dumped, strict=True):
+    mac = hmac.new(chain_key(), digestmod=hashlib.sha256)  # keyed once; a copy per entry
+
+    def seal(entry: Any, before: str, after: str) -> None:
+        nonlocal last
         entry.prev_hash = last
-        content = row_content(entry, before, after)
-        entry.row_hash = last = row_digest(entry, last, key, content=content)
+        entry_mac = mac.copy()
+        entry_mac.update((last.hex() + "\n" + row_content(entry, before, after)).encode())
+        entry.row_hash = last = entry_mac.digest()
+
+    return seal
 
 
 @dataclass(frozen=True, slots=True)

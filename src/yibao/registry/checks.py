@@ -37,6 +37,11 @@ def _refuse(code: str, who: str, reason: str, **params: object) -> ApplicationEr
     return ApplicationError(code, f"{who}：{reason}", person=who, reason=reason, **params)
 
 
+def _who(name: str, number: str) -> str:
+    """How a refusal names the person (made only when refusing: a check runs per row)."""
+    return f"{name}（{mask_id_number(number)}）"
+
+
 def is_head_relation(relation: str) -> bool:
     """Whether 与户主关系 ``relation`` marks the head of the household (户主 / 本人)."""
     return relation.replace("(", "（").replace(")", "）").strip() in HEAD_RELATIONS
@@ -74,29 +79,34 @@ def person_fields_check(
     except ApplicationError as error:
         reason = "未填写姓名" if error.code == "name_required" else error.message
         raise _refuse(error.code, f"证件号码{mask_id_number(number)}的人员", reason) from None
-    who = f"{name}（{mask_id_number(number)}）"
     parsed = parse_id_number(id_type, number, name=name, today=today)
     if parsed.sex and sex and parsed.sex != sex:
         raise _refuse(
             "sex_mismatch",
-            who,
+            _who(name, number),
             f"性别“{Person.Sex(sex).label}”与证件号码不符（号码第17位表示"
             f"{Person.Sex(parsed.sex).label}）",
         )
     if parsed.birth_date and birth_date and parsed.birth_date != birth_date:
         raise _refuse(
             "birth_date_mismatch",
-            who,
+            _who(name, number),
             f"出生日期{birth_date}与证件号码中的{parsed.birth_date}不符",
         )
     final_sex, final_birth = parsed.sex or sex, parsed.birth_date or birth_date
     if final_sex is None or final_birth is None:
-        raise _refuse("birth_date_required", who, "该证件号码不含出生日期和性别，须另行填写")
+        raise _refuse(
+            "birth_date_required", _who(name, number), "该证件号码不含出生日期和性别，须另行填写"
+        )
+    try:
+        phone = clean_phone(phone)
+    except ApplicationError as error:
+        raise _refuse(error.code, _who(name, number), error.message) from None
     return CheckedPerson(
         id_number=parsed.number,
         name=name,
         sex=final_sex,
         birth_date=final_birth,
-        phone=phone_check(phone, who=who),
+        phone=phone,
         warnings=parsed.warnings,
     )

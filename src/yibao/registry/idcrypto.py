@@ -169,9 +169,13 @@ def key_file_ensure() -> Path | None:
 
 def normalise(number: str) -> str:
     """No whitespace, upper-case X: the form that is encrypted and indexed."""
-    if number and number.isalnum():  # the usual case, without the regular expression
+    if not number:
+        return ""
+    if number.isdigit() and number.isascii():  # the usual case: nothing to change
+        return number
+    if number.isalnum():  # no whitespace: without the regular expression
         return number.upper()
-    return re.sub(r"\s+", "", number or "").upper()
+    return re.sub(r"\s+", "", number).upper()
 
 
 def _digest(key: FieldKey, label: bytes, text: str) -> str:

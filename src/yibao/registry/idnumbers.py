@@ -29,6 +29,9 @@ IdType = Person.IdType
 _EIGHTEEN = re.compile(r"^\d{17}[\dX]$")
 _OLD_FOREIGN_PERMANENT = re.compile(r"^[A-Z]{3}\d{12}$")
 _HKMT_PREFIXES = ("810000", "820000", "830000")
+# Numbers whose first six digits are no area code: HKMT permits, the 2023 foreigner card.
+_NO_AREA_CODE = (*_HKMT_PREFIXES, "9")
+_MALE, _FEMALE = Person.Sex.MALE, Person.Sex.FEMALE
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +82,11 @@ def _parse_gb11643(number: str, name: str, *, today: dt.date | None) -> ParsedId
         raise _invalid(number, f"出生日期{number[6:14]}不是真实日期", name) from None
     if birth.year < 1890 or (today is not None and birth > today):
         raise _invalid(number, f"出生日期{birth.isoformat()}不合理", name)
-    sex = Person.Sex.MALE if int(number[16]) % 2 == 1 else Person.Sex.FEMALE
-    warnings: list[str] = []
-    if not number.startswith(_HKMT_PREFIXES) and not number.startswith("9"):
-        if not area_code_known(number[:6]):
-            warnings.append(f"地区码{number[:6]}不是任何时期的县级行政区划代码，请核实")
-    return ParsedId(number=number, birth_date=birth, sex=sex, warnings=tuple(warnings))
+    sex = _MALE if number[16] in "13579" else _FEMALE
+    warnings: tuple[str, ...] = ()
+    if not number.startswith(_NO_AREA_CODE) and not area_code_known(number[:6]):
+        warnings = (f"地区码{number[:6]}不是任何时期的县级行政区划代码，请核实",)
+    return ParsedId(number=number, birth_date=birth, sex=sex, warnings=warnings)
 
 
 def parse_id_number(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,7 +40,7 @@ from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
 
 from .checks import CheckedPerson, person_fields_check
-from .idcrypto import FieldKey, current_key, id_digest, id_number_decrypt, id_number_fields
+from .idcrypto import FieldKey, current_key, id_number_decrypt, id_number_fields
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
 from .selectors import id_number_models, whole_id_number
@@ -268,6 +269,7 @@ PERSON_FIELDS = (
     "updated_at",
 )
 HOUSEHOLD_FIELDS = ("id", "village_id", "number", "address", "head_id", "created_at")
+_person_row = operator.itemgetter(*PERSON_FIELDS)  # a person's values as PERSON_FIELDS' tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,43 +359,65 @@ def _households_register(
         (Household, len(prepared)), (Person, sum(len(persons) for persons in prepared))
     )
     now = timezone.now()  # as auto_now_add would stamp them
-    new_ids: dict[str, int] = {}
     household_rows: list[tuple[Any, ...]] = []
-    person_rows: list[tuple[Any, ...]] = []
-    entries = []
-    ids = iter(person_ids)
+    first = 0
     for household_id, data, number, persons in zip(
         household_ids, households, numbers, prepared, strict=True
     ):
-        members = []
-        for member, checked, fields in persons:
-            assert isinstance(checked, CheckedPerson)
-            values = _person_values(
-                next(ids),
-                member,
-                checked,
-                fields,
-                household_id=household_id,
-                village=village,
-                now=now,
-            )
-            new_ids[checked.id_number] = values["id"]
-            person_rows.append(tuple(values[name] for name in PERSON_FIELDS))
-            member_entry = {"id": values["id"], **snapshot_values(Person, values)}
-            # A member's household and village are the entry's own, and whoever is
-            # registered is alive: not repeated per member.
-            del member_entry["household_id"], member_entry["hukou_village_id"]
-            del member_entry["status"]
-            members.append(member_entry)
-        head_id = members[0]["id"]
-        household = (household_id, village.pk, number, data.address, head_id, now)
-        household_rows.append(household)
-        entries.append(
+        # The head is the household's first person.
+        household_rows.append(
+            (household_id, village.pk, number, data.address, person_ids[first], now)
+        )
+        first += len(persons)
+    new_ids: dict[str, int] = {}
+    members_of: list[list[dict[str, Any]]] = []
+
+    def person_rows() -> Iterator[tuple[Any, ...]]:
+        # Each person's row and its household entry's member record are made while the rows
+        # before it are being written (PostgreSQL's COPY takes them as they come).
+        ids = iter(person_ids)
+        for persons in prepared:
+            members = []
+            for member, checked, fields in persons:
+                assert isinstance(checked, CheckedPerson)
+                values = _person_values(
+                    next(ids),
+                    member,
+                    checked,
+                    fields,
+                    household_id=household_rows[len(members_of)][0],
+                    village=village,
+                    now=now,
+                )
+                new_ids[checked.id_number] = values["id"]
+                member_entry = {"id": values["id"], **snapshot_values(Person, values)}
+                # A member's household and village are the entry's own, and whoever is
+                # registered is alive: not repeated per member.
+                del member_entry["household_id"], member_entry["hukou_village_id"]
+                del member_entry["status"]
+                members.append(member_entry)
+                yield _person_row(values)
+            members_of.append(members)
+
+    try:
+        with transaction.atomic():
+            insert_rows(Household, HOUSEHOLD_FIELDS, household_rows)
+            insert_rows(Person, PERSON_FIELDS, person_rows())
+    except IntegrityError:
+        # Registered by a concurrent request between the checks above and the inserts.
+        digests = [fields["id_digest"] for persons in prepared for *_, fields in persons]
+        error = _raced(digests, [n for n in numbers if n], actor)
+        if error is None:
+            raise
+        raise error from None
+    # One entry per household: the business action, with every member it registered.
+    audit_bulk(
+        [
             audit_entry(
                 actor=actor,
                 action="household.register",
                 model=Household,
-                object_id=household_id,
+                object_id=household[0],
                 after={
                     **snapshot_values(
                         Household, dict(zip(HOUSEHOLD_FIELDS, household, strict=True))
@@ -402,19 +426,9 @@ def _households_register(
                 },
                 at=now,
             )
-        )
-    try:
-        with transaction.atomic():
-            insert_rows(Household, HOUSEHOLD_FIELDS, household_rows)
-            insert_rows(Person, PERSON_FIELDS, person_rows)
-    except IntegrityError:
-        # Registered by a concurrent request between the checks above and the inserts.
-        error = _raced([id_digest(n, key=key) for n in new_ids], [n for n in numbers if n], actor)
-        if error is None:
-            raise
-        raise error from None
-    # One entry per household: the business action, with every member it registered.
-    audit_bulk(entries)
+            for household, members in zip(household_rows, members_of, strict=True)
+        ]
+    )
     return _Written(household_rows, new_ids)
 
 

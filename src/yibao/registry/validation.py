@@ -69,7 +69,9 @@ def clean_name(value: str | None, *, what: str = "姓名") -> str:
     name = unicodedata.normalize("NFC", value or "").strip()
     if not name:
         raise ApplicationError("name_required", f"{what}不能为空")
-    for position, char in enumerate(name, start=1):
+    # str.isprintable() is False for every character of the forbidden categories (they
+    # are all "Other" or "Separator"), so a printable name has none of them.
+    for position, char in enumerate("" if name.isprintable() else name, start=1):
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
             raise ApplicationError(
                 "invalid_name",

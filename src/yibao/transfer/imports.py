@@ -898,7 +898,6 @@ def _write(
             raise _Abort from None
 
     created: list[tuple[_Row, int]] = []  # (row, the new person's id)
-    analyzed = ANALYZE_ROWS // 2
     # New households go through the registry's batch service, per village and chunk.
     new: dict[Village, list[tuple[_Group, list[_Row]]]] = {}
     for group in groups:
@@ -927,11 +926,10 @@ def _write(
             created += persons
             report.households_created += households
             advance(len(persons))
-            if len(created) >= analyzed * 2:
-                # The tables grew in this transaction: refresh PostgreSQL's statistics
-                # (doubling, so a few times per import) before the next lookups plan badly.
-                analyze(Person, Household)
-                analyzed = len(created)
+    if len(created) >= ANALYZE_ROWS:
+        # The tables grew in this transaction: PostgreSQL's statistics refreshed once, after
+        # the bulk phase (the lookups during it go by unique indexes, whatever the statistics).
+        analyze(Person, Household)
     report.persons_created = len(created)
     tags = [
         IdentityTagData(
