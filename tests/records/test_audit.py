@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -6,6 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from yibao.collection.services import payment_record, payment_reverse
 from yibao.core.models import AppendOnlyError, AuditLog
+from yibao.registry.models import Person
 from yibao.registry.services import person_register
 
 from . import factories as f
@@ -126,3 +128,63 @@ def test_enrollments_quoted_alike_share_one_stored_quote(town):
     assert {e.quote_record_id for e in enrollments} == {QuoteRecord.objects.get().pk}
     assert enrollments[0].quote["personal"] == "350.00"
     assert enrollments[0].quote["policy"] == f.POLICY
+
+
+def _snapshot_as_before(model, values):
+    """snapshot_values as it was written before its shortcuts for dates and choices."""
+    from yibao.core.audit import _jsonable, _snapshot_fields
+    from yibao.core.masking import mask_id_number
+
+    data = {}
+    for name, masked in _snapshot_fields(model):
+        value = values.get(name)
+        if type(value) is str or type(value) is int:
+            if value == "":
+                continue
+            data[name] = mask_id_number(value) if masked else value
+        elif value is None or value == [] or value == {}:
+            continue
+        else:
+            data[name] = _jsonable(mask_id_number(value) if masked else value)
+    return data
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {
+            "id_type": Person.IdType.RESIDENT_ID,
+            "id_number": "500222199001011234",
+            "name": "张三",
+            "sex": Person.Sex.FEMALE,
+            "birth_date": dt.date(1990, 1, 1),
+            "phone": "",
+            "household_id": 3,
+            "relation_to_head": "户主",
+            "residence_village_id": None,
+            "status": Person.Status.DECEASED,
+            "deceased_on": dt.date(2022, 12, 5),
+            "id_warnings": [],
+        },
+        {
+            "id_type": "residence_permit",
+            "id_number": "",
+            "name": "",
+            "sex": "male",
+            "birth_date": None,
+            "phone": "13800138000",
+            "household_id": 0,
+            "residence_village_id": 7,
+            "status": "alive",
+            "id_warnings": ["地区码有误"],
+        },
+    ],
+)
+def test_a_snapshot_is_what_it_was_before_its_shortcuts(values):
+    from yibao.core.audit import snapshot_values
+
+    new = snapshot_values(Person, values)
+    assert new == _snapshot_as_before(Person, values)
+    assert json.dumps(new, sort_keys=True) == json.dumps(
+        _snapshot_as_before(Person, values), sort_keys=True
+    )

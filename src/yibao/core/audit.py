@@ -78,6 +78,10 @@ def snapshot_values(model: type[models.Model], values: Mapping[str, Any]) -> dic
             if value == "":
                 continue
             data[name] = mask_id_number(value) if masked else value
+        elif kind is dt.date and not masked:
+            data[name] = value.isoformat()  # as _jsonable writes it
+        elif isinstance(value, str):  # a choices member: as it is, as _jsonable leaves it
+            data[name] = mask_id_number(value) if masked else value
         elif value is None or value == [] or value == {}:
             continue
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +94,15 @@ def persons_by_id_number(
     narrows the query (a township, ``select_related``), and the caller checks scope."""
     key = current_key()
     wanted = {id_digest(number, key=key): normalise(number) for number in numbers if number}
+    return persons_by_digest(wanted, among=among)
+
+
+def persons_by_digest(
+    wanted: Mapping[str, str], *, among: QuerySet[Person] | None = None
+) -> dict[str, Person]:
+    """:func:`persons_by_id_number` for numbers whose blind index the caller has made
+    already (``wanted``: digest -> normalised number, from
+    :func:`~yibao.registry.idcrypto.id_number_fields`)."""
     queryset = Person.objects.all() if among is None else among
     # Which are registered first, without model objects (a sheet's rows are mostly new).
     digests = sorted(present(Person, "id_digest", wanted))

@@ -61,6 +61,10 @@ class PersonData:
     # What person_fields_check returned for exactly these fields, when the caller has run
     # it already (the importer checks every row for its report); otherwise the service runs it.
     checked: CheckedPerson | None = None
+    # What id_number_fields returned for the checked number, when the caller has sealed it
+    # already (the importer looks registered numbers up by that blind index); otherwise the
+    # service seals it.
+    sealed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +302,12 @@ def _prepare(data: PersonData, today: dt.date, key: FieldKey) -> _Prepared:
         checked = _checked(data, today)
     except ApplicationError as error:
         return data, error, {}
-    return data, checked, id_number_fields(checked.id_number, key=key)
+    sealed = data.sealed
+    return (
+        data,
+        checked,
+        sealed if sealed is not None else id_number_fields(checked.id_number, key=key),
+    )
 
 
 def _households_register(
@@ -502,6 +511,8 @@ def _with_relation(data: PersonData, relation: str) -> PersonData:
         residence_village=data.residence_village,
         sex=data.sex,
         birth_date=data.birth_date,
+        checked=data.checked,
+        sealed=data.sealed,
     )
 
 
