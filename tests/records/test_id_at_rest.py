@@ -272,3 +272,18 @@ def test_normalising_a_number_removes_whitespace_and_upper_cases_it(text):
     from yibao.registry.idcrypto import normalise
 
     assert normalise(text) == re.sub(r"\s+", "", text).upper()
+
+
+@pytest.mark.django_db
+def test_the_registry_columns_found_by_equality_carry_no_pattern_index():
+    """PostgreSQL's ``*_like`` indexes serve only ``startswith``, which no query of these
+    columns uses; registry migration 0008 drops them (each cost a write per person)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("varchar_pattern_ops indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN "
+            "('registry_person', 'registry_household') AND indexdef LIKE %s",
+            ["%pattern_ops%"],
+        )
+        assert cursor.fetchall() == []

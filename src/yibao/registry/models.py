@@ -149,7 +149,9 @@ class Person(IdNumberAtRest):
         "证件类型", max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
     # The ID number at rest (IdNumberAtRest): a number is registered once (unique blind
-    # index), and the desk searches by its last six characters.
+    # index), and the desk searches by its last six characters. Both found by equality
+    # only: PostgreSQL's *_like pattern indexes on them (and on name_initials, Household
+    # number) are dropped by migration 0008.
     id_digest = models.CharField("证件号码索引", max_length=32, unique=True)
     id_last6_digest = models.CharField("证件号码后六位索引", max_length=32, db_index=True)
     name = models.CharField("姓名", max_length=64)
