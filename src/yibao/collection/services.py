@@ -41,6 +41,7 @@ from yibao.core.access import (
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
 from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
 from yibao.core.errors import ApplicationError
+from yibao.core.grouping import ALONE, Alone, GroupCommit
 from yibao.core.prepared import Prepared
 from yibao.funds.services import refuse_closed_days
 from yibao.policy import (
@@ -246,11 +247,16 @@ def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
 
 def _lock_persons(actor: Any, persons: Iterable[Person]) -> tuple[dict[int, Person], Scope]:
     """Re-read and lock the persons' rows (in id order); with ``actor``'s scope."""
-    ids = sorted({person.pk for person in persons})
+    return _locked_persons([person.pk for person in persons]), scope_of(actor)
+
+
+def _locked_persons(person_ids: Iterable[int]) -> dict[int, Person]:
+    """Re-read and lock the rows of ``person_ids`` (in id order: two transactions that lock
+    some of the same people cannot wait for each other)."""
     locked: dict[int, Person] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(sorted(set(person_ids))):
         locked.update((row.pk, row) for row in _PERSONS_LOCKED(chunk))
-    return locked, scope_of(actor)
+    return locked
 
 
 # The queries of every payment, compiled once per process (yibao.core.prepared).
@@ -885,7 +891,46 @@ def payment_submit(
         backdate_reason=backdate_reason,
         taken_by=taken_by,
     )
-    return _with_retries(lambda: _payments_record(actor=actor, items=[item], rows=False))[0]
+    if connection.in_atomic_block:  # inside the caller's transaction: written there
+        return _payment_alone(actor, item)
+    result = _PAYMENT_GROUPS.submit((actor, item))
+    return _payment_alone(actor, item) if result is ALONE else result
+
+
+def _payment_alone(actor: Any, item: PaymentItem) -> PaymentResult:
+    """One payment in its own transaction (retried as :func:`_with_retries` says)."""
+    outcome = _with_retries(lambda: _payments_record(requests=[(actor, item)], batch=False))[0]
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
+
+
+def _payments_grouped(
+    requests: list[tuple[Any, PaymentItem]],
+) -> Sequence[PaymentResult | BaseException | Alone]:
+    """Write the payments that threads of this process asked for at the same moment
+    (:class:`yibao.core.grouping.GroupCommit`) in one transaction, each answered as if it
+    had come alone: a refusal goes to its own request, and nothing is written for it.
+
+    When the group as a whole fails (a unique constraint caught a race, SQLite's lock timed
+    out, anything unforeseen), each request is written again by itself, in its own thread."""
+    if len(requests) == 1:
+        try:
+            return [_payment_alone(*requests[0])]
+        except Exception as error:  # raised in the thread that asked
+            return [error]
+    try:
+        return _payments_record(requests=requests, batch=False)
+    except Exception:
+        logger.info(
+            "payments: a group of %s failed, each written alone", len(requests), exc_info=True
+        )
+        return [ALONE] * len(requests)
+
+
+_PAYMENT_GROUPS: GroupCommit[tuple[Any, PaymentItem], PaymentResult] = GroupCommit(
+    _payments_grouped
+)
 
 
 def payment_record_many(*, actor: Any, items: Sequence[PaymentItem]) -> list[Payment]:
@@ -899,8 +944,10 @@ def payment_record_many(*, actor: Any, items: Sequence[PaymentItem]) -> list[Pay
     row of the same batch is ``already_paid``.
     """
     with gc_paused():
-        results = _with_retries(lambda: _payments_record(actor=actor, items=items, rows=True))
-    return [result.payment for result in results]
+        results = _with_retries(
+            lambda: _payments_record(requests=[(actor, item) for item in items], batch=True)
+        )
+    return [result.payment for result in results if isinstance(result, PaymentResult)]
 
 
 def _with_retries(attempt_once: Callable[[], T]) -> T:
@@ -926,6 +973,7 @@ class _Pending:
     """One item of a batch on its way to the database."""
 
     row: int
+    actor: Any
     person: Person
     enrollment: Enrollment
     new_enrollment: bool
@@ -1016,38 +1064,68 @@ def _previous_payments(checked: Sequence[_Checked]) -> dict[tuple[str, str], Pay
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    """What the checks need of one actor: their scope, whether they are an office, the
+    collector they record as and the user the entry names."""
+
+    scope: Scope
+    office: bool
+    collector_id: int | None
+    staff: StaffMember | None
+    user: Any
+
+    @classmethod
+    def of(cls, actor: Any) -> _Actor:
+        # The actor's scope (computed once and cached on the actor) knows their role and
+        # profile.
+        scope = scope_of(actor)
+        return cls(
+            scope=scope,
+            office=scope.role
+            in ("superuser", StaffMember.Role.TOWNSHIP, StaffMember.Role.DISTRICT),
+            collector_id=scope.collector_id,
+            staff=_cached_staff(actor, scope.collector_id),
+            user=_user(actor),
+        )
+
+
+Outcome = PaymentResult | ApplicationError
+
+
 @transaction.atomic
-def _payments_record(
-    *, actor: Any, items: Sequence[PaymentItem], rows: bool
-) -> list[PaymentResult]:
-    """One attempt at recording ``items``: every check per row first, then bulk writes."""
+def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool) -> list[Outcome]:
+    """One attempt at recording ``requests`` (``(actor, item)`` pairs) in one transaction:
+    every check per row first, then bulk writes.
 
-    def refuse(error: ApplicationError, row: int) -> ApplicationError:
-        return _in_row(error, row) if rows else error
+    ``batch``: all or nothing, the first refusal raised naming its row. Otherwise each
+    request is answered alone, as if it had come by itself: a refused request's outcome is
+    its refusal, and nothing is written for it.
+    """
+    refusals: dict[int, ApplicationError] = {}
 
-    checked: list[_Checked] = []
+    def refuse(error: ApplicationError, row: int) -> None:
+        if batch:
+            raise _in_row(error, row) from None
+        refusals[row] = error
+
     now = clock.now()
-    # The actor's scope (computed once and cached on the actor) knows their role and profile.
-    actor_scope = scope_of(actor)
-    collector_id = actor_scope.collector_id
-    staff = _cached_staff(actor, collector_id)
-    office = actor_scope.role in ("superuser", StaffMember.Role.TOWNSHIP, StaffMember.Role.DISTRICT)
-    for row, item in enumerate(items, start=1):
+    actors: dict[int, _Actor] = {}
+    for actor, _ in requests:
+        if id(actor) not in actors:
+            actors[id(actor)] = _Actor.of(actor)
+    checked: dict[int, _Checked] = {}
+    for row, (actor, item) in enumerate(requests, start=1):
+        office = actors[id(actor)].office
         try:
-            checked.append(
-                _Checked(
-                    person_id=item.person.pk,
-                    amount=_money(item.amount, what="缴费金额"),
-                    paid_at=_payment_moment(
-                        item.paid_at,
-                        item.backdate_reason,
-                        now=now,
-                        office=office,
-                        person=item.person,
-                    ),
-                    receipt_number=(item.receipt_number or "").strip() or None,
-                    idempotency_key=(item.idempotency_key or "").strip() or None,
-                )
+            check = _Checked(
+                person_id=item.person.pk,
+                amount=_money(item.amount, what="缴费金额"),
+                paid_at=_payment_moment(
+                    item.paid_at, item.backdate_reason, now=now, office=office, person=item.person
+                ),
+                receipt_number=(item.receipt_number or "").strip() or None,
+                idempotency_key=(item.idempotency_key or "").strip() or None,
             )
             if item.taken_by is not None and not office:
                 raise ApplicationError(
@@ -1055,19 +1133,16 @@ def _payments_record(
                     f"{item.person.label}：代征收员补录其收取的缴费须由街道社保所或区医保局办理",
                     person=item.person.label,
                 )
+            checked[row] = check
         except ApplicationError as error:
-            raise refuse(error, row) from None
-    if not items:
+            refuse(error, row)
+    if not requests:
         return []
 
-    persons, scope = _lock_persons(actor, [item.person for item in items])
-    for row, item in enumerate(items, start=1):
-        if item.person.pk not in persons:
-            missing = not_found(f"编号为{item.person.pk}的参保人", person_id=item.person.pk)
-            raise refuse(missing, row)
-    previous = _previous_payments(checked)
+    persons = _locked_persons([item.person.pk for _, item in requests])
+    previous = _previous_payments(list(checked.values()))
     policies: dict[str, Any] = {}
-    for item in items:
+    for _, item in requests:
         if item.policy_id not in policies:
             try:
                 policies[item.policy_id] = _policy(item.policy_id)
@@ -1095,18 +1170,25 @@ def _payments_record(
     unpaid = [e.pk for e in enrollments.values() if e.status != Enrollment.Status.PAID]
     for chunk in _chunks(unpaid):
         reversals.update(_REVERSALS(chunk))
-    user = _user(actor)
-    takers = _collector_villages([item.taken_by for item in items if item.taken_by is not None])
+    takers = _collector_villages(
+        [item.taken_by for _, item in requests if item.taken_by is not None]
+    )
+    closed_days: dict[tuple[int | None, dt.date], ApplicationError | None] = {}
 
     # Each row's outcome: a payment recorded before (replayed), or one this batch writes;
     # ``created`` is False for a replay, also of an earlier row of the batch.
-    results: list[tuple[Payment | _Pending, bool]] = []
+    results: dict[int, tuple[Payment | _Pending, bool]] = {}
     by_key: dict[tuple[str, str], _Pending] = {}
     paid_here: dict[tuple[int, int], _Pending] = {}
-    for row, (item, check) in enumerate(zip(items, checked, strict=True), start=1):
-        person = persons[check.person_id]
+    for row, (actor, item) in enumerate(requests, start=1):
+        if row not in checked:
+            continue
+        check, who = checked[row], actors[id(actor)]
         try:
-            scope.require_person(person, write=True)
+            person = persons.get(check.person_id)
+            if person is None:
+                raise not_found(f"编号为{check.person_id}的参保人", person_id=check.person_id)
+            who.scope.require_person(person, write=True)
             keys = [
                 (field, value)
                 for field, value in (
@@ -1122,15 +1204,15 @@ def _payments_record(
             )
             if first is not None:
                 if _replays(first, first.enrollment, first.enrollment.person, item, check):
-                    results.append((first, False))
+                    results[row] = (first, False)
                     continue
-                raise _reused(scope, person, check, first, first.enrollment.person)
-            earlier = next((by_key[key] for key in keys if key in by_key), None)
-            if earlier is not None:
-                if _replays(earlier.payment, earlier.enrollment, earlier.person, item, check):
-                    results.append((earlier, False))
+                raise _reused(who.scope, person, check, first, first.enrollment.person)
+            same = next((by_key[key] for key in keys if key in by_key), None)
+            if same is not None:
+                if _replays(same.payment, same.enrollment, same.person, item, check):
+                    results[row] = (same, False)
                     continue
-                raise _reused(scope, person, check, earlier.payment, earlier.person)
+                raise _reused(who.scope, person, check, same.payment, same.person)
             pending = _payment_checked(
                 actor=actor,
                 row=row,
@@ -1142,38 +1224,58 @@ def _payments_record(
                 others=others,
                 tags=tags[person.pk],
                 histories=histories,
-                scope=scope,
+                scope=who.scope,
                 paid_here=paid_here,
-                office=office,
+                office=who.office,
             )
-        except ApplicationError as error:
-            raise refuse(error, row) from None
-        if not pending.new_enrollment:
-            pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
-        if staff is not None:
-            pending.payment.collector = staff
-        else:
-            pending.payment.collector_id = collector_id
-        if item.taken_by is not None:
-            try:
+            if not pending.new_enrollment:
+                pending.payment.slot = reversals.get(pending.enrollment.pk, 0)
+            if who.staff is not None:
+                pending.payment.collector = who.staff
+            else:
+                pending.payment.collector_id = who.collector_id
+            if item.taken_by is not None:
                 _require_taker(item.taken_by, takers, pending.enrollment, person)
-            except ApplicationError as error:
-                raise refuse(error, row) from None
-            pending.payment.collector_id = item.taken_by.pk
-            pending.taken_by = item.taken_by
-        pending.payment.recorded_by = user
+                pending.payment.collector_id = item.taken_by.pk
+                pending.taken_by = item.taken_by
+            _refuse_closed_day(pending.payment, closed_days)
+        except ApplicationError as error:
+            refuse(error, row)
+            continue
+        pending.payment.recorded_by = who.user
         paid_here[(person.pk, pending.enrollment.benefit_year)] = pending
         for key in keys:
             by_key[key] = pending
-        results.append((pending, True))
+        results[row] = (pending, True)
 
     _write_payments(
-        actor=actor, pendings=[r for r, created in results if isinstance(r, _Pending) and created]
+        pendings=[r for r, created in results.values() if isinstance(r, _Pending) and created]
     )
-    return [
-        PaymentResult(r.payment if isinstance(r, _Pending) else r, created=created)
-        for r, created in results
-    ]
+    outcomes: list[Outcome] = []
+    for row in range(1, len(requests) + 1):
+        if row in refusals:
+            outcomes.append(refusals[row])
+        else:
+            result, created = results[row]
+            payment = result.payment if isinstance(result, _Pending) else result
+            outcomes.append(PaymentResult(payment, created=created))
+    return outcomes
+
+
+def _refuse_closed_day(
+    payment: Payment, closed: dict[tuple[int | None, dt.date], ApplicationError | None]
+) -> None:
+    """:func:`refuse_closed_days` for one payment, asked once per collector and day."""
+    key = (payment.collector_id, timezone.localtime(payment.paid_at).date())
+    if key not in closed:
+        try:
+            refuse_closed_days([(payment.collector_id, payment.paid_at)], what="缴费")
+            closed[key] = None
+        except ApplicationError as error:
+            closed[key] = error
+    refusal = closed[key]
+    if refusal is not None:
+        raise refusal
 
 
 def _payment_checked(
@@ -1272,6 +1374,7 @@ def _payment_checked(
     )
     return _Pending(
         row=row,
+        actor=actor,
         person=person,
         enrollment=enrollment,
         new_enrollment=new_enrollment,
@@ -1320,11 +1423,10 @@ def _without(values: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
+def _write_payments(*, pendings: list[_Pending]) -> None:
     """Insert the batch's enrollments already paid and its payments; re-quote and mark paid
     the enrollments that existed; one audit entry per payment, carrying its enrollment's
-    change."""
-    refuse_closed_days(((p.payment.collector_id, p.payment.paid_at) for p in pendings), what="缴费")
+    change and naming its actor."""
     for pending in pendings:
         enrollment = pending.enrollment
         if not pending.new_enrollment:
@@ -1369,7 +1471,7 @@ def _write_payments(*, actor: Any, pendings: list[_Pending]) -> None:
             after["taken_by"] = user.get_full_name() or user.get_username()
         entries.append(
             audit_entry(
-                actor=actor,
+                actor=pending.actor,
                 action="payment.backdate" if pending.backdate_reason else "payment.record",
                 instance=pending.payment,
                 before={"enrollment": before} if before else None,
