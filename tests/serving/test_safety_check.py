@@ -68,10 +68,10 @@ def test_an_empty_secret_key_variable_counts_as_the_default_key(tmp_path):
     ("url", "max_age", "health_checks"),
     [
         ("postgres://yibao:yibao@127.0.0.1:5432/yibao", 60, True),
-        ("sqlite:////tmp/yibao-settings-test.sqlite3", 0, False),
+        ("sqlite:////tmp/yibao-settings-test.sqlite3", 60, False),
     ],
 )
-def test_postgresql_connections_are_kept_a_minute_and_checked_sqlite_ones_are_not(
+def test_connections_are_kept_a_minute_and_only_postgresql_ones_checked_before_reuse(
     url, max_age, health_checks
 ):
     config = _database(url)
