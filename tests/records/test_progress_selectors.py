@@ -21,6 +21,7 @@ from yibao.collection.selectors import (
     channel_totals,
     collector_cash,
     daily_progress,
+    progress_with_history,
     township_totals,
     village_progress,
 )
@@ -172,6 +173,27 @@ def test_a_person_counts_once_however_many_insurances_tags_or_categories(campaig
     assert categories == {"低保对象": (2, 1), "特困人员": (3, 2)}  # p3, p4; p3, p4, p6
     missing = hardship_missing(actor=office, policy_id=f.POLICY, on=on)
     assert [(m.name, m.categories) for m in missing] == [("三河4", ("低保对象", "特困人员"))]
+
+
+def test_the_standings_of_earlier_days_count_who_had_paid_by_each_days_end(campaign):
+    """三河街社区 by the end of 11-14: p1; 11-30: p1, p5, p2; 12-02: and p3; 12-04: p5's
+    payment reversed on 12-03; 12-05: and p6. 大山村: d1 from 12-02."""
+    earlier = [D(2022, 11, 14), D(2022, 11, 30), D(2022, 12, 2), D(2022, 12, 4)]
+    rows, history = progress_with_history(
+        actor=campaign.town.office, policy_id=f.POLICY, on=D(2022, 12, 5), earlier=earlier
+    )
+    names = {r.village_id: r.name for r in rows}
+    paid = {
+        day: {names[s.village_id]: s.paid for s in standings if s.paid}
+        for day, standings in history.items()
+    }
+    assert paid == {
+        D(2022, 11, 14): {"三河街社区": 1},
+        D(2022, 11, 30): {"三河街社区": 3},
+        D(2022, 12, 2): {"三河街社区": 4, "大山村": 1},
+        D(2022, 12, 4): {"三河街社区": 3, "大山村": 1},
+    }
+    assert {r.name: r.paid for r in rows if r.paid} == {"三河街社区": 4, "大山村": 1}
 
 
 def test_township_totals_add_the_villages_in_scope(campaign):

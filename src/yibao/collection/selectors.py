@@ -765,6 +765,11 @@ def paid_mirror_check(*, actor: Any, benefit_year: int) -> list[int]:
     return wrong
 
 
+def _subtract(counts: dict[int, int], less: dict[int, int]) -> dict[int, int]:
+    """``counts`` less ``less``, key by key (the keys of ``counts``)."""
+    return {key: n - less.get(key, 0) for key, n in counts.items()}
+
+
 def ledger_counts(
     *,
     village_ids: Sequence[int],
@@ -774,7 +779,8 @@ def ledger_counts(
     found: Sequence[Reversal] | None = None,
 ) -> tuple[dict[int, int], list[dict[int, int]]]:
     """Enrolled per village at the end of ``on``, and paid per village at the end of each of
-    ``days``, in one pass over the enrollments.
+    ``days``: one pass over the enrollments, and one over the index entries of those paid
+    between the earliest of ``days`` and the latest.
 
     Enrolled by the end of a day: written before it, quoted on or before it (the campaign
     date, which differs from the time of the write in a demo), or paid before it (the
@@ -782,18 +788,20 @@ def ledger_counts(
 
     Paid at the end of a day is :func:`paid_then`: the enrollments whose live payment of
     today was made before the day's end, plus those whose payment then live was reversed
-    later (the few :func:`reversals`, ``found`` when the caller has read them)."""
+    later (the few :func:`reversals`, ``found`` when the caller has read them). Paid by an
+    earlier day's end is paid by the latest less those paid in between (a bulletin's week),
+    which the progress index finds as a range, instead of testing every enrollment again."""
     until = end_of_day(on)
     enrollments = Enrollment.objects.filter(benefit_year=benefit_year, village__in=village_ids)
     cutoffs = [end_of_day(day) for day in days]
-    paid_now = Q(status=Enrollment.Status.PAID)
+    latest = None if not cutoffs or None in cutoffs else max(c for c in cutoffs if c)
+    paid_by_latest = Q(status=Enrollment.Status.PAID)
+    if latest is not None:
+        paid_by_latest &= Q(paid_at__lt=latest)
     # COUNT(1), not COUNT(id): every column the counts read is then in the progress index,
     # so PostgreSQL can answer from it alone; SQLite saves reading each entry's id.
     one = Value(1)
-    counts = {
-        f"n{i}": Count(one, filter=paid_now if c is None else paid_now & Q(paid_at__lt=c))
-        for i, c in enumerate(cutoffs)
-    }
+    counts = {"paid": Count(one, filter=paid_by_latest)}
     if until is not None:
         counts["enrolled"] = Count(
             one, filter=Q(created_at__lt=until) | Q(quoted_on__lte=on) | Q(paid_at__lt=until)
@@ -802,7 +810,25 @@ def ledger_counts(
         counts["enrolled"] = Count(one)
     rows = list(enrollments.values("village").annotate(**counts).order_by())
     enrolled = {row["village"]: row["enrolled"] for row in rows}
-    paid = [{row["village"]: row[f"n{i}"] for row in rows} for i in range(len(cutoffs))]
+    by_latest = {row["village"]: row["paid"] for row in rows}
+    earlier = sorted({c for c in cutoffs if c is not None and c != latest})
+    since: dict[dt.datetime, dict[int, int]] = {c: {} for c in earlier}
+    if earlier:
+
+        def not_before(c: dt.datetime) -> Q:
+            # The complement of paid_at < c among the paid by the latest: a range of the
+            # index when that has an end; with none ("now"), a paid_at never set counts too.
+            return Q(paid_at__gte=c) if latest is not None else ~Q(paid_at__lt=c)
+
+        between = {f"s{i}": Count(one, filter=not_before(c)) for i, c in enumerate(earlier)}
+        in_window = enrollments.filter(paid_by_latest, not_before(earlier[0]))
+        for row in in_window.values("village").annotate(**between).order_by():
+            for i, c in enumerate(earlier):
+                since[c][row["village"]] = row[f"s{i}"]
+    paid = [
+        dict(by_latest) if c is None or c == latest else _subtract(by_latest, since[c])
+        for c in cutoffs
+    ]
     if any(c is not None for c in cutoffs):
         if found is None:
             found = reversals(benefit_year=benefit_year, village_ids=village_ids)
