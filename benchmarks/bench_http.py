@@ -50,6 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import bench_ledger as ledger  # noqa: E402
 
+from yibao.serving.cli import default_workers  # noqa: E402
+from yibao.serving.gunicorn import ServerOptions  # noqa: E402
+
 API = "/api/v1"
 
 
@@ -254,8 +257,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
+    # By default the server runs as `yibao serve` would on this machine.
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(), help="gunicorn worker processes"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=ServerOptions.threads, help="threads per worker (gthread)"
+    )
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
     parser.add_argument("--retry-every", type=int, default=10, help="every n-th payment resent")
     parser.add_argument("--seconds", type=float, default=180, help="at most this much load")

@@ -119,5 +119,5 @@ def test_yibao_serve_starts_gunicorn_with_the_workers_asked_for(tmp_path):
     finally:
         server.terminate()
         output = server.communicate(timeout=60)[0]
-    assert "gunicorn 3个进程×4个线程" in output
+    assert "gunicorn 3个进程×16个线程" in output  # 16 threads: the default
     assert output.count("Booting worker with pid") == 3

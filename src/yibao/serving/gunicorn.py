@@ -14,7 +14,9 @@ class ServerOptions:
     workers: int = 2
     # gthread workers: a slow phone holds one thread, not a whole worker, and browsers keep
     # their connection alive between the desk's requests (sync workers close it each time).
-    threads: int = 4
+    # 16: concurrent payments of one process share one write (group commit); each thread
+    # keeps its own database connection (PostgreSQL: workers × threads connections at most).
+    threads: int = 16
     worker_class: str = "gthread"  # or "sync": one request per process at a time
     timeout_seconds: int = 60  # a village ledger export is the slowest request
     access_log: str | None = "-"  # "-": standard output; None: no access log
