@@ -269,6 +269,11 @@ def build(residents: int, villages: int, seed: int) -> object:
         )  # fmt: skip
     from django.db import connection
 
+    from yibao.collection.hardship import hardship_tags_rebuild
+
+    # Raw inserts bypass the services that keep the hardship read rows: write them as
+    # ``yibao progress --rebuild-hardship`` does.
+    hardship_tags_rebuild()
     with connection.cursor() as cursor:
         # PostgreSQL: VACUUM too (as autovacuum would after a load), so that the visibility
         # map lets the covering indexes answer without visiting the rows.

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from stdnum.cn import ric
 
+from yibao.collection.hardship import hardship_tags_refresh
 from yibao.collection.models import StaffMember
 from yibao.registry.models import District, IdentityTag, Person, Township, Village
 from yibao.registry.pinyin import name_initials
@@ -91,11 +92,24 @@ def person(
 
 
 def tag(
-    person: Person, key: str, *, department: str = "民政局", batch: str = "2022-11"
+    person: Person,
+    key: str,
+    *,
+    department: str = "民政局",
+    batch: str = "2022-11",
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
 ) -> IdentityTag:
-    return IdentityTag.objects.create(
-        person=person, category_key=key, department=department, source_batch=batch
+    made = IdentityTag.objects.create(
+        person=person,
+        category_key=key,
+        department=department,
+        source_batch=batch,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
+    hardship_tags_refresh([person.pk])  # as the tag services do
+    return made
 
 
 def aware(day: dt.date, hour: int = 10) -> dt.datetime:

@@ -66,9 +66,7 @@ def campaign(town, settings):
     f.tag(p[3], "低保对象")
     f.tag(p[4], "特困人员")
     f.tag(p[6], "特困人员")
-    tag9 = f.tag(p[9], "低保对象")
-    tag9.valid_from, tag9.valid_to = D(2022, 1, 1), D(2022, 6, 30)
-    tag9.save(update_fields=["valid_from", "valid_to"])
+    f.tag(p[9], "低保对象", valid_from=D(2022, 1, 1), valid_to=D(2022, 6, 30))
     person_mark_deceased(actor=office, person=p[7], died_on=D(2022, 10, 1))
     other_insurance_record(actor=office, person=p[8], kind="employee", benefit_year=2023)
 

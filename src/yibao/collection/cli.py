@@ -106,15 +106,38 @@ def cmd_progress(args: argparse.Namespace) -> int:
     except (ApplicationError, PolicyError) as error:
         return _refused(error, args.json)
     engine = get_policy(policy_id)
+    if args.rebuild_hardship:
+        from .hardship import hardship_tags_rebuild
+
+        rows = hardship_tags_rebuild()
+        print(f"已按身份标识、死亡、其他参保和缴费记录重写困难群体读取表：{rows}行")
+        return 0
     if args.check:
+        from .hardship import hardship_tags_check
+
         wrong = selectors.paid_mirror_check(actor=actor, benefit_year=engine.benefit_year)
+        stale = hardship_tags_check()
         if args.json:
-            _print_json({"benefit_year": engine.benefit_year, "mismatched_enrollments": wrong})
-        elif wrong:
-            print(f"{len(wrong)}条参保登记的缴费状态与缴费台账不一致：{wrong[:50]}")
+            _print_json(
+                {
+                    "benefit_year": engine.benefit_year,
+                    "mismatched_enrollments": wrong,
+                    "stale_hardship_tags": stale,
+                }
+            )
         else:
-            print(f"{engine.benefit_year}年度参保登记的缴费状态与缴费台账一致")
-        return 1 if wrong else 0
+            if wrong:
+                print(f"{len(wrong)}条参保登记的缴费状态与缴费台账不一致：{wrong[:50]}")
+            else:
+                print(f"{engine.benefit_year}年度参保登记的缴费状态与缴费台账一致")
+            if stale:
+                print(
+                    f"困难群体读取表有{len(stale)}个身份标识与原始记录不一致：{stale[:50]}"
+                    "（yibao progress --rebuild-hardship 重写）"
+                )
+            else:
+                print("困难群体读取表与身份标识、死亡、其他参保和缴费记录一致")
+        return 1 if wrong or stale else 0
     day = args.date or clock.today()
     rows = selectors.village_progress(actor=actor, policy_id=policy_id, on=args.date)
     week_start = day - dt.timedelta(days=WEEK - 1)
@@ -370,5 +393,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--check",
         action="store_true",
         help="核对：每条参保登记的已缴状态与缴费时间是否与缴费台账（未冲正的缴费）一致",
+    )
+    p.add_argument(
+        "--rebuild-hardship",
+        action="store_true",
+        help="按原始记录重写通报的困难群体读取表（绕过业务服务批量写入后使用）",
     )
     p.set_defaults(func=cmd_progress)

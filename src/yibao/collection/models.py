@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from yibao.core.models import UnicodeJSONEncoder
-from yibao.registry.models import District, Person, Township, Village
+from yibao.registry.models import District, IdentityTag, Person, Township, Village
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -435,3 +435,34 @@ class EnrollmentFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.benefit_year}年度 {self.get_kind_display()}"
+
+
+class HardshipTag(models.Model):
+    """An identity tag as the bulletin's hardship pass reads it: one row per tag and benefit
+    year of the shipped policies, with the facts of its person that decide whether the
+    person is a hardship person who should enroll (household-register village, death,
+    other insurance for the year) and has paid (the year's enrollment's ``paid_at`` when
+    it is paid). A read copy, so that the pass reads these narrow rows instead of joining
+    every tag to its person and enrollment.
+
+    Kept by one function, :func:`yibao.collection.hardship.hardship_tags_refresh`, which
+    every write path that changes one of these facts calls in its transaction (tags,
+    deaths, other insurance, payments and reversals); ``yibao progress --check`` compares it
+    with the source rows and ``yibao progress --rebuild-hardship`` rewrites it."""
+
+    tag = models.ForeignKey(IdentityTag, on_delete=models.CASCADE, related_name="+", db_index=False)
+    benefit_year = models.PositiveSmallIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", db_index=False)
+    category_key = models.CharField(max_length=64)
+    valid_from = models.DateField(null=True)
+    valid_to = models.DateField(null=True)
+    deceased_on = models.DateField(null=True)
+    other_insured = models.BooleanField()
+    paid_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "benefit_year"], name="hardship_tag_per_year")
+        ]
+        indexes = [models.Index(fields=["person", "benefit_year"], name="hardship_tag_person_idx")]

@@ -14,7 +14,6 @@ from django.db.models import (
     Case,
     Count,
     F,
-    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -40,7 +39,8 @@ from yibao.policy.reporting import below_floor
 from yibao.registry.idcrypto import current_key, id_number_decrypt, last6_digest
 from yibao.registry.models import IdentityTag, OtherInsurance, Person, Village
 
-from .models import Enrollment, EnrollmentFact, Payment, Remittance, StaffMember
+from .hardship import hardship_years
+from .models import Enrollment, EnrollmentFact, HardshipTag, Payment, Remittance, StaffMember
 
 ZERO = Decimal("0")
 
@@ -872,41 +872,42 @@ def hardship_summary(
     """The :class:`Hardship` of ``village_ids`` (people by household-register village), paid
     meaning :func:`paid_then` at the end of ``on``.
 
-    One pass over the valid tags with their people and those people's enrollments of the
-    year (a left join), counted in the database: the paid people with a single tag come back
-    as one count per village and category; the others (the unpaid, about one in six, and
-    anyone with a second tag, who counts once per village and once per category) as one row
-    per person and category, counted here. The unpaid are then named from their person
-    rows."""
+    One pass over the year's :class:`~yibao.collection.models.HardshipTag` rows (a tag with
+    its person's village, death, other insurance and paid enrollment), counted in the
+    database: the paid people with a single tag come back as one count per village and
+    category; the others (the unpaid, about one in six, and anyone with a second tag, who
+    counts once per village and once per category) as one row per person and category,
+    counted here. The unpaid are then named from their person rows."""
     until = end_of_day(on)
-    tags = hardship_tags(on=on or clock.today())
-    this_year = FilteredRelation(
-        "person__enrollments", condition=Q(person__enrollments__benefit_year=benefit_year)
-    )
-    paid_now = Q(this_year__status=Enrollment.Status.PAID)
+    day = on or clock.today()
+    if benefit_year not in hardship_years():
+        raise ValueError(f"no hardship rows are kept for {benefit_year}: {hardship_years()}")
+    year = HardshipTag.objects.filter(benefit_year=benefit_year)
+    # Alive at the end of ``on`` (the person check constraint ties the date to the status).
+    alive = Q(deceased_on__isnull=True)
+    if on is not None:
+        alive |= Q(deceased_on__gt=on)
+    paid_now = Q(paid_at__isnull=False)
     if until is not None:
-        paid_now &= Q(this_year__paid_at__lt=until)
-    # A second tag, valid or not (found from the unique index alone): counted one by one.
-    several = (
-        IdentityTag.objects.values("person_id")
-        .annotate(n=Count("*"))
-        .filter(n__gt=1)
-        .values("person_id")
-    )
-    one_by_one = ~paid_now | Q(this_year__isnull=True) | Q(person_id__in=several)
+        paid_now &= Q(paid_at__lt=until)
+    # A second tag, valid or not (found from the person index alone): counted one by one.
+    several = year.values("person_id").annotate(n=Count("*")).filter(n__gt=1).values("person_id")
+    one_by_one = ~paid_now | Q(person_id__in=several)
     rows = (
-        tags.filter(
-            should_enroll_q(benefit_year=benefit_year, on=on, prefix="person__"),
-            person__hukou_village__in=village_ids,
+        year.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+            alive,
+            other_insured=False,
+            village_id__in=village_ids,
         )
         .annotate(
-            this_year=this_year,
             paid_now=Case(When(paid_now, then=Value(1)), default=Value(0)),
             one_person=Case(When(one_by_one, then=F("person_id")), default=Value(None)),
         )
-        .values("person__hukou_village_id", "category_key", "paid_now", "one_person")
+        .values("village_id", "category_key", "paid_now", "one_person")
         .annotate(n=Count("*"))
-        .values_list("person__hukou_village_id", "category_key", "paid_now", "one_person", "n")
+        .values_list("village_id", "category_key", "paid_now", "one_person", "n")
         .order_by()
     )
     # Paid then also when a payment live at the end of ``on`` was reversed since.

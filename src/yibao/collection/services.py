@@ -57,6 +57,7 @@ from yibao.policy import (
 from yibao.policy.supplement import apply_supplement, parse_supplement
 from yibao.registry.models import District, IdentityTag, OtherInsurance, Person, Village
 
+from .hardship import hardship_tags_refresh
 from .models import (
     ContactAttempt,
     Enrollment,
@@ -1249,7 +1250,8 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
         results[row] = (pending, True)
 
     _write_payments(
-        pendings=[r for r, created in results.values() if isinstance(r, _Pending) and created]
+        pendings=[r for r, created in results.values() if isinstance(r, _Pending) and created],
+        tagged={pk for pk, found in tags.items() if found},
     )
     outcomes: list[Outcome] = []
     for row in range(1, len(requests) + 1):
@@ -1423,10 +1425,12 @@ def _without(values: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def _write_payments(*, pendings: list[_Pending]) -> None:
+def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
     """Insert the batch's enrollments already paid and its payments; re-quote and mark paid
     the enrollments that existed; one audit entry per payment, carrying its enrollment's
-    change and naming its actor."""
+    change and naming its actor. The hardship read rows of those among ``tagged`` (the
+    people with an identity tag, read under the persons' locks; the others have none)
+    follow."""
     for pending in pendings:
         enrollment = pending.enrollment
         if not pending.new_enrollment:
@@ -1480,6 +1484,7 @@ def _write_payments(*, pendings: list[_Pending]) -> None:
             )
         )
     audit_bulk(entries)
+    hardship_tags_refresh(p.person.pk for p in pendings if p.person.pk in tagged)
     if len(pendings) >= ANALYZE_ROWS:
         analyze(Enrollment, Payment)
 
@@ -1535,6 +1540,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str) -> Payment:
     )
     enrollment.paid_at = None
     enrollment.save(update_fields=["status", "paid_at", "updated_at"])
+    hardship_tags_refresh([enrollment.person_id])
     audit_record(
         actor=actor,
         action="payment.reverse",

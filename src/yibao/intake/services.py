@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from yibao.collection.hardship import hardship_tags_refresh
 from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, snapshot
 from yibao.core.errors import ApplicationError
@@ -414,6 +415,8 @@ def _end_tags(
             )
         )
     audit_bulk(entries)
+    if entries:
+        hardship_tags_refresh([entry.person_id])
 
 
 @transaction.atomic

@@ -585,6 +585,7 @@ def identity_tag_add(
         certified_on=certified_on,
     )
     audit_record(actor=actor, action="identity_tag.add", instance=tag, after=snapshot(tag))
+    _hardship_refresh([person.pk])
     return tag
 
 
@@ -701,7 +702,15 @@ def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> in
         )
     insert_rows(IdentityTag, TAG_FIELDS, rows)
     audit_bulk(entries)
+    _hardship_refresh(person.pk for person, _ in new)
     return len(new)
+
+
+def _hardship_refresh(person_ids: Iterable[int]) -> None:
+    """The bulletin's hardship read rows of ``person_ids``, rewritten in this transaction."""
+    from yibao.collection.hardship import hardship_tags_refresh  # collection builds on registry
+
+    hardship_tags_refresh(person_ids)
 
 
 def _identity_tag_check(person: Person, data: IdentityTagData, *, known: Any) -> None:
@@ -801,6 +810,7 @@ def identity_tag_end(
         before=before,
         after={**snapshot(tag), "reason": reason},
     )
+    _hardship_refresh([person.pk])
     return tag
 
 
@@ -837,6 +847,7 @@ def other_insurance_record(
     audit_record(
         actor=actor, action="other_insurance.record", instance=record, after=snapshot(record)
     )
+    _hardship_refresh([person.pk])
     return record
 
 
@@ -883,6 +894,7 @@ def person_mark_deceased(
             before=enrollment_before,
             after=snapshot(enrollment),
         )
+    _hardship_refresh([person.pk])
     return person
 
 

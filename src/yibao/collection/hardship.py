@@ -1,0 +1,134 @@
+"""The hardship read rows (:class:`~yibao.collection.models.HardshipTag`): kept, rebuilt,
+checked.
+
+One function keeps them, :func:`hardship_tags_refresh`, called with the people whose facts
+changed by every write path that changes a fact a row copies: a tag added or ended
+(``identity_tag_add``, ``identity_tags_add_many``, ``identity_tag_end``, the departments'
+lists' ending of tags), a death (``person_mark_deceased``), other insurance
+(``other_insurance_record``), a payment or reversal (``_write_payments``,
+``payment_reverse``). A person's household-register village is set when the person is
+registered and changed by no service; a bulk writer that bypasses the services (the
+benchmark's raw inserts) calls :func:`hardship_tags_rebuild`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from yibao.policy import list_policies
+from yibao.registry.models import IdentityTag, OtherInsurance, Person
+
+from .models import Enrollment, HardshipTag
+
+CHUNK = 2000  # people per statement (SQLite's limit on query parameters)
+ROW_FIELDS = (
+    "tag_id",
+    "benefit_year",
+    "person_id",
+    "village_id",
+    "category_key",
+    "valid_from",
+    "valid_to",
+    "deceased_on",
+    "other_insured",
+    "paid_at",
+)
+
+
+def hardship_years() -> tuple[int, ...]:
+    """The benefit years the rows are kept for: those of the shipped policies."""
+    return tuple(sorted({engine.benefit_year for engine in list_policies()}))
+
+
+def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _source_rows(person_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The rows of ``person_ids`` as the source rows say they should be (:data:`ROW_FIELDS`)."""
+    tags = list(
+        IdentityTag.objects.filter(person_id__in=person_ids)
+        .order_by()
+        .values_list(
+            "pk",
+            "person_id",
+            "person__hukou_village_id",
+            "category_key",
+            "valid_from",
+            "valid_to",
+            "person__deceased_on",
+        )
+    )
+    if not tags:
+        return []
+    years = hardship_years()
+    tagged = sorted({t[1] for t in tags})
+    other = set(
+        OtherInsurance.objects.filter(person_id__in=tagged, benefit_year__in=years)
+        .order_by()
+        .values_list("person_id", "benefit_year")
+    )
+    paid: dict[tuple[int, int], dt.datetime | None] = {
+        (person, year): at
+        for person, year, at in Enrollment.objects.filter(
+            person_id__in=tagged, benefit_year__in=years, status=Enrollment.Status.PAID
+        )
+        .order_by()
+        .values_list("person_id", "benefit_year", "paid_at")
+    }
+    return [
+        (tag, year, person, village, key, start, end, died, (person, year) in other,
+         paid.get((person, year)))
+        for tag, person, village, key, start, end, died in tags
+        for year in years
+    ]  # fmt: skip
+
+
+def hardship_tags_refresh(person_ids: Iterable[int]) -> None:
+    """Rewrite the rows of ``person_ids`` from the source rows (their tags, deaths, other
+    insurance and paid enrollments). Call it in the transaction of the write, after it."""
+    ids = sorted(set(person_ids))
+    for chunk in _chunks(ids):
+        # Under the persons' locks (as the payment services take them), so that a payment
+        # and a tag of the same person written at once each see the other's committed rows.
+        list(Person.objects.select_for_update().filter(pk__in=chunk).values_list("pk"))
+        HardshipTag.objects.filter(person_id__in=chunk).delete()
+        rows = _source_rows(chunk)
+        if rows:
+            HardshipTag.objects.bulk_create(
+                [HardshipTag(**dict(zip(ROW_FIELDS, row, strict=True))) for row in rows],
+                batch_size=1000,
+            )
+
+
+def _tagged_people() -> list[int]:
+    return sorted(set(IdentityTag.objects.order_by().values_list("person_id", flat=True)))
+
+
+@transaction.atomic
+def hardship_tags_rebuild() -> int:
+    """Rewrite every row from the source rows; the number of rows."""
+    HardshipTag.objects.all().delete()
+    people = _tagged_people()
+    hardship_tags_refresh(people)
+    return HardshipTag.objects.count()
+
+
+def hardship_tags_check() -> list[int]:
+    """The tags whose rows differ from what the source rows say (missing, extra or with a
+    different fact); empty when the rows are in step."""
+    wrong: set[int] = set()
+    kept = {
+        row[:2]: row
+        for row in HardshipTag.objects.order_by().values_list(*ROW_FIELDS).iterator(chunk_size=5000)
+    }
+    for chunk in _chunks(_tagged_people()):
+        for row in _source_rows(chunk):
+            if kept.pop(row[:2], None) != row:
+                wrong.add(row[0])
+    wrong.update(tag for tag, _ in kept)
+    return sorted(wrong)
