@@ -13,6 +13,7 @@ benchmark's raw inserts) calls :func:`hardship_tags_rebuild`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ ROW_FIELDS = (
     "deceased_on",
     "other_insured",
     "paid_at",
+    "other_tags",
 )
 
 
@@ -80,9 +82,10 @@ def _source_rows(person_ids: Sequence[int]) -> list[tuple[Any, ...]]:
         .order_by()
         .values_list("person_id", "benefit_year", "paid_at")
     }
+    count = Counter(t[1] for t in tags)
     return [
         (tag, year, person, village, key, start, end, died, (person, year) in other,
-         paid.get((person, year)))
+         paid.get((person, year)), count[person] > 1)
         for tag, person, village, key, start, end, died in tags
         for year in years
     ]  # fmt: skip

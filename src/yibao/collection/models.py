@@ -460,6 +460,8 @@ class HardshipTag(models.Model):
     deceased_on = models.DateField(null=True)
     other_insured = models.BooleanField()
     paid_at = models.DateTimeField(null=True)
+    # The person has another tag (valid or not): counted once per village, not per tag.
+    other_tags = models.BooleanField()
 
     class Meta:
         constraints = [

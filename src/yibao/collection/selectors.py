@@ -890,9 +890,8 @@ def hardship_summary(
     paid_now = Q(paid_at__isnull=False)
     if until is not None:
         paid_now &= Q(paid_at__lt=until)
-    # A second tag, valid or not (found from the person index alone): counted one by one.
-    several = year.values("person_id").annotate(n=Count("*")).filter(n__gt=1).values("person_id")
-    one_by_one = ~paid_now | Q(person_id__in=several)
+    # A second tag, valid or not: counted one by one.
+    one_by_one = ~paid_now | Q(other_tags=True)
     rows = (
         year.filter(
             Q(valid_from__isnull=True) | Q(valid_from__lte=day),

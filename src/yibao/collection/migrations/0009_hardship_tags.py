@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ("deceased_on", models.DateField(null=True)),
                 ("other_insured", models.BooleanField()),
                 ("paid_at", models.DateTimeField(null=True)),
+                ("other_tags", models.BooleanField()),
                 (
                     "person",
                     models.ForeignKey(
