@@ -971,14 +971,17 @@ def _contacts(person_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in ("id", "name", "id_cipher", "id_digest", "phone"))
     found: dict[int, tuple[Any, ...]] = {}
+    select = f"SELECT {columns} FROM {quote(Person._meta.db_table)} WHERE {quote('id')}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement, the ids as one array: nine round trips fewer at 17,000 people.
+            cursor.execute(f"{select} = ANY(%s)", [list(person_ids)])
+            found.update((row[0], row[1:]) for row in cursor.fetchall())
+            return found
         for start in range(0, len(person_ids), PERSON_CHUNK):
             chunk = list(person_ids[start : start + PERSON_CHUNK])
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT {columns} FROM {quote(Person._meta.db_table)} WHERE {quote('id')} IN ({marks})",
-                chunk,
-            )
+            cursor.execute(f"{select} IN ({marks})", chunk)
             found.update((row[0], row[1:]) for row in cursor.fetchall())
     return found
 
