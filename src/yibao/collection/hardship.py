@@ -42,7 +42,10 @@ ROW_FIELDS = (
 
 
 def hardship_years() -> tuple[int, ...]:
-    """The benefit years the rows are kept for: those of the shipped policies."""
+    """The benefit years the rows are kept for: those of the shipped policies. Shipping a
+    policy of a new benefit year adds a year the rows written before do not have: rewrite
+    them then (``yibao progress --rebuild-hardship``, or a data migration shipped with the
+    policy); ``yibao progress --check`` reports every tag until that is done."""
     return tuple(sorted({engine.benefit_year for engine in list_policies()}))
 
 
