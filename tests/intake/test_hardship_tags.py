@@ -2,9 +2,9 @@
 fact they copy: each step leaves them as a rebuild from the source rows writes them, and the
 hardship figures counted from the ledger's own rows agree with the selector's.
 
-Write paths: a tag added (one, and a batch), ended (one, and by a department's next list), a
-payment (one, and a batch), a reversal, a death (one, and a death list), other insurance
-(one, and an employee list)."""
+Write paths: a tag added (one, a batch, and by a household-register import), ended (one, and
+by a department's next list), a payment (one, and a batch), a reversal, a death (one, and a
+death list), other insurance (one, and an employee list)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from tests.records import factories as f
-from tests.transfer.conftest import write_csv
+from tests.transfer.conftest import HEADERS, member, write_csv, write_xlsx
 from yibao.cli import main
 from yibao.collection.hardship import (
     ROW_FIELDS,
@@ -40,6 +40,7 @@ from yibao.registry.services import (
     other_insurance_record,
     person_mark_deceased,
 )
+from yibao.transfer.imports import persons_import
 
 D = dt.date
 HEADER = ["姓名", "身份证号", "身份类别", "有效期起", "有效期止"]
@@ -133,6 +134,19 @@ def test_every_write_path_keeps_the_hardship_rows_as_a_rebuild_writes_them(
     )
     assert_as_rebuilt()
 
+    sheet = [
+        list(HEADERS),
+        member(
+            household="", name="壬", number=f.id_number(), identity="低保对象", department="民政局"
+        ),
+    ]
+    persons_import(
+        actor=town.office, path=write_xlsx(tmp_path / "户籍.xlsx", sheet), policy_id=f.POLICY
+    )
+    assert_as_rebuilt()
+    imported = Person.objects.get(name="壬")
+    assert row(imported)["village_id"] == town.sanhe.pk
+
     paid = pay(town, p["甲"], "35")
     assert_as_rebuilt()
     assert row(p["甲"])["paid_at"] == paid.paid_at
@@ -209,10 +223,11 @@ def test_every_write_path_keeps_the_hardship_rows_as_a_rebuild_writes_them(
     villages, categories = counted_from_ledger(ids, f.CAMPAIGN_DAY)
     assert summary.villages == villages
     assert summary.categories == categories
-    # 乙 (特困人员) and 丙 (低保对象) paid; 辛 (低保对象, from the second list) has not. 甲's tag
-    # ended, 丁 and 戊 died, 己 is insured as an employee, 庚 left the list before the day.
-    assert villages == {town.sanhe.pk: (3, 2)}
-    assert [u.person_id for u in summary.unpaid] == [p["辛"].pk]
+    # 乙 (特困人员) and 丙 (低保对象) paid; 辛 (低保对象, from the second list) and 壬 (imported
+    # with 低保对象) have not. 甲's tag ended, 丁 and 戊 died, 己 is insured as an employee, 庚
+    # left the list before the day.
+    assert villages == {town.sanhe.pk: (4, 2)}
+    assert [u.person_id for u in summary.unpaid] == [p["辛"].pk, imported.pk]
 
     # The command compares and rewrites; a row out of step is found and put right.
     HardshipTag.objects.filter(person=p["乙"]).update(paid_at=None)
