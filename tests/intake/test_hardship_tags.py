@@ -236,3 +236,40 @@ def test_every_write_path_keeps_the_hardship_rows_as_a_rebuild_writes_them(
     assert main(["progress", "--user", "office", "--rebuild-hardship"]) == 0
     assert main(["progress", "--user", "office", "--check"]) == 0
     assert "困难群体读取表与身份标识、死亡、其他参保和缴费记录一致" in capsys.readouterr().out
+
+
+def test_migrate_writes_the_rows_of_a_kept_year_that_has_none(town, people):
+    """A ledger whose tags predate the table, or a policy of a new benefit year: the year has
+    no row at all, and the next ``migrate`` writes the rows."""
+    from django.core.management import call_command
+
+    identity_tag_add(
+        actor=town.office, person=people["甲"], category_key="低保对象", department="民政局"
+    )
+    identity_tag_add(
+        actor=town.office, person=people["乙"], category_key="特困人员", department="民政局"
+    )
+    written = kept()
+    HardshipTag.objects.filter(benefit_year=2024).delete()
+    assert hardship_tags_check() != []  # the missing year is reported
+
+    call_command("migrate", verbosity=0)
+
+    assert kept() == written
+    assert sorted(HardshipTag.objects.values_list("benefit_year", flat=True)) == [
+        2023, 2023, 2024, 2024
+    ]  # fmt: skip
+    assert hardship_tags_check() == []
+
+
+def test_migrate_leaves_rows_that_have_every_year_alone(town, people):
+    from django.core.management import call_command
+
+    identity_tag_add(
+        actor=town.office, person=people["甲"], category_key="低保对象", department="民政局"
+    )
+    HardshipTag.objects.filter(person=people["甲"], benefit_year=2023).update(other_tags=True)
+
+    call_command("migrate", verbosity=0)
+
+    assert row(people["甲"])["other_tags"] is True  # not rewritten: only a missing year heals

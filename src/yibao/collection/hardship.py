@@ -43,9 +43,8 @@ ROW_FIELDS = (
 
 def hardship_years() -> tuple[int, ...]:
     """The benefit years the rows are kept for: those of the shipped policies. Shipping a
-    policy of a new benefit year adds a year the rows written before do not have: rewrite
-    them then (``yibao progress --rebuild-hardship``, or a data migration shipped with the
-    policy); ``yibao progress --check`` reports every tag until that is done."""
+    policy of a new benefit year adds a year the rows written before do not have:
+    :func:`hardship_tags_heal` writes them at the next ``migrate``."""
     return tuple(sorted({engine.benefit_year for engine in list_policies()}))
 
 
@@ -168,6 +167,21 @@ def hardship_tags_rebuild() -> int:
         cursor.execute(_write_sql("1 = 1"), [Enrollment.Status.PAID.value, *hardship_years()])
     analyze(HardshipTag)
     return HardshipTag.objects.count()
+
+
+def hardship_tags_heal(**_: Any) -> tuple[int, ...]:
+    """After ``migrate`` (a ``post_migrate`` receiver of the collection app): when tags exist
+    and a kept year has no row at all (the table just created over an existing ledger, or a
+    policy of a new benefit year shipped), rebuild the rows; the years that were missing."""
+    if HardshipTag._meta.db_table not in connection.introspection.table_names():
+        return ()  # migrated to a point before the table
+    if not IdentityTag.objects.exists():
+        return ()
+    have = set(HardshipTag.objects.order_by().values_list("benefit_year", flat=True).distinct())
+    missing = tuple(year for year in hardship_years() if year not in have)
+    if missing:
+        hardship_tags_rebuild()
+    return missing
 
 
 def hardship_tags_check() -> list[int]:
