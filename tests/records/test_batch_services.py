@@ -161,6 +161,30 @@ def test_a_person_registered_before_refuses_the_household_batch(town):
     assert counts() == before
 
 
+def test_a_person_registered_between_the_batch_check_and_its_insert_refuses_it_whole(town):
+    number = f.id_number()
+    f.person(town.dashan, name="先登记", number=number)
+    last = household("H-3")
+    last = HouseholdData(
+        head=last.head, members=[PersonData(id_number=number, name="先登记")], number="H-3"
+    )
+    before = counts()
+    # The batch's own check misses the person, as when another import registers them in
+    # between: the unique index refuses the insert and the service names whom it refused.
+    with (
+        mock.patch("yibao.registry.services.present", return_value=set()),
+        pytest.raises(ApplicationError) as error,
+    ):
+        household_register_many(
+            actor=town.office,
+            village=town.sanhe,
+            households=[household("H-1"), household("H-2"), last],
+        )
+    assert error.value.code == "person_exists"
+    assert "大山村" in error.value.message
+    assert counts() == before
+
+
 def test_an_id_number_twice_in_one_household_batch_is_refused(town):
     first = household("H-1")
     twice = HouseholdData(
