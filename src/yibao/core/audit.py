@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import chain
-from .bulk import JSONText, RowWriter, insert_rows
+from .bulk import JSONText, insert_rows
 from .chain import canonical_json
 from .masking import BLIND_INDEX_FIELDS, ENCRYPTED_FIELDS, MASK_FIELDS, mask_id_number
 from .models import AuditLog
@@ -174,50 +174,34 @@ def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
     written as one set (:func:`yibao.core.bulk.insert_rows`; the database numbers them in
     order, under the chain's lock). Each before and after is dumped to JSON once: the text
     the chain hashes is the text stored."""
+    if any(entry.object_id in ("", "None") for entry in entries):
+        raise ValueError("审计记录须在对象保存之后生成")
     if not entries:
         return entries
     with transaction.atomic(savepoint=False):
-        # Each entry dumped, sealed and handed to the insert in turn (PostgreSQL's COPY
-        # writes the entries before it meanwhile).
-        insert_rows(AuditLog, AUDIT_FIELDS, audit_rows(entries, chain.sealer()))
+        seal = chain.sealer()  # takes the chain's lock until commit
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            # Each entry dumped, sealed and handed to the insert in turn (PostgreSQL's COPY
+            # writes the entries before it meanwhile).
+            for e in entries:
+                before, after = canonical_json(e.before), canonical_json(e.after)
+                seal(e, before, after)
+                yield (
+                    e.at,
+                    e.actor_id,
+                    e.actor_name,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    _stored(before),
+                    _stored(after),
+                    e.prev_hash,
+                    e.row_hash,
+                )
+
+        insert_rows(AuditLog, AUDIT_FIELDS, rows())
     return entries
-
-
-def audit_writer(writer: RowWriter) -> Callable[[list[AuditEntry]], None]:
-    """:func:`audit_bulk` through ``writer``, a set of entries at a time, each queued after
-    the rows it records: takes the chain's lock and last hash now, so call it before
-    queueing anything on ``writer``."""
-    seal = chain.sealer()
-
-    def write(entries: list[AuditEntry]) -> None:
-        writer.insert(AuditLog, AUDIT_FIELDS, audit_rows(entries, seal))
-
-    return write
-
-
-def audit_rows(
-    entries: list[AuditEntry], seal: Callable[[Any, str, str], None]
-) -> Iterator[tuple[Any, ...]]:
-    """``entries`` sealed in order by ``seal`` (:func:`yibao.core.chain.sealer`, taken inside
-    the transaction that writes them) and made into rows of :data:`AUDIT_FIELDS`, for
-    :func:`yibao.core.bulk.insert_rows` or a :class:`~yibao.core.bulk.RowWriter`."""
-    if any(entry.object_id in ("", "None") for entry in entries):
-        raise ValueError("审计记录须在对象保存之后生成")
-    for e in entries:
-        before, after = canonical_json(e.before), canonical_json(e.after)
-        seal(e, before, after)
-        yield (
-            e.at,
-            e.actor_id,
-            e.actor_name,
-            e.action,
-            e.object_type,
-            e.object_id,
-            _stored(before),
-            _stored(after),
-            e.prev_hash,
-            e.row_hash,
-        )
 
 
 def audit_record(

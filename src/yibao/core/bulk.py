@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import gc
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection
 
 # PostgreSQL plans from statistics gathered when a table was small: after this many new rows
 # in one transaction a lookup may walk an index it should not. ANALYZE counts the rows the
@@ -164,12 +162,16 @@ def _adapter(field: Any) -> Callable[[Any], Any] | None:
     return None
 
 
-def _insert_statement(
-    model: Any, fields: Sequence[str], *, mark: str = "%s"
-) -> tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]:
-    """The statement that inserts rows of ``fields`` into ``model``'s table (``COPY`` on
-    PostgreSQL, ``INSERT`` on SQLite with ``mark`` as the parameter mark), and the function
-    that turns a row of Python values into what the driver takes."""
+def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` into ``model``'s table without building model objects: each row a
+    tuple of Python values for ``fields`` (attnames, ``id`` included: take ids with
+    :func:`reserve_ids`), as the fields hold them (aware datetimes, dates, JSON as data).
+    ``executemany`` on SQLite, ``COPY`` on PostgreSQL; no defaults, ``auto_now`` or signals
+    are applied, so the caller gives every column that needs a value. Returns the count.
+
+    Use it inside the transaction that checked the rows; constraints and triggers apply as
+    for any INSERT.
+    """
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     adapters = [(i, a) for i, a in enumerate(_adapter(f) for f in columns) if a is not None]
@@ -185,109 +187,16 @@ def _insert_statement(
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     names = ", ".join(quote(f.column) for f in columns)
-    if connection.vendor == "postgresql":
-        return f"COPY {table} ({names}) FROM STDIN", adapted
-    return f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})", adapted
-
-
-def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert ``rows`` into ``model``'s table without building model objects: each row a
-    tuple of Python values for ``fields`` (attnames, ``id`` included: take ids with
-    :func:`reserve_ids`), as the fields hold them (aware datetimes, dates, JSON as data).
-    ``executemany`` on SQLite, ``COPY`` on PostgreSQL; no defaults, ``auto_now`` or signals
-    are applied, so the caller gives every column that needs a value. Returns the count.
-
-    Use it inside the transaction that checked the rows; constraints and triggers apply as
-    for any INSERT.
-    """
-    sql, adapted = _insert_statement(model, fields)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(sql) as copy:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(adapted(row))
                     count += 1
             return count
         values = [adapted(row) for row in rows]
         if values:
-            cursor.executemany(sql, values)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
         return len(values)
-
-
-class RowWriter:
-    """:func:`insert_rows` in a thread of its own, on the calling thread's connection and
-    transaction: ``insert(model, fields, rows)`` queues the rows and returns, so that the
-    caller prepares the next set while the database writes this one (the driver releases
-    the GIL while PostgreSQL works on a ``COPY`` and inside SQLite's ``sqlite3_step``). Sets
-    are written in the order they were given. The caller must not use the connection until
-    :meth:`close` (or the ``with`` block's end) has waited for the writes; an error of the
-    writer is raised there (or at the next ``insert``), as ``insert_rows`` would raise it.
-    Use :func:`rows_writer`."""
-
-    def __init__(self, depth: int = 2) -> None:
-        connection.ensure_connection()
-        self._db = connections[connection.alias]  # this thread's wrapper, used in the writer
-        self._jobs: queue.Queue[tuple[str, list[Sequence[Any]]] | None] = queue.Queue(depth)
-        self._error: BaseException | None = None
-        self._raised = self._cancelled = False
-        self._thread = threading.Thread(target=self._run, name="yibao-row-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        db = self._db
-        while (job := self._jobs.get()) is not None:
-            if self._error is not None or self._cancelled:
-                continue  # the transaction is failing: write nothing more
-            sql, rows = job
-            try:
-                # The driver's own cursor: django.db.connection is another one in this thread.
-                with db.wrap_database_errors:
-                    if db.vendor == "postgresql":
-                        with db.connection.cursor() as cursor, cursor.copy(sql) as copy:
-                            for row in rows:
-                                copy.write_row(row)
-                    else:
-                        cursor = db.connection.cursor()
-                        try:
-                            cursor.executemany(sql, rows)
-                        finally:
-                            cursor.close()
-            except BaseException as error:  # handed to the caller's thread
-                self._error = error
-
-    def _raise(self) -> None:
-        error = self._error
-        if error is not None and not self._raised:
-            self._raised = True  # once; the writer goes on skipping what is queued
-            raise error
-
-    def insert(self, model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Queue ``rows`` (adapted here, in the caller's thread) for writing."""
-        self._raise()
-        sql, adapted = _insert_statement(model, fields, mark="?")
-        self._jobs.put((sql, [adapted(row) for row in rows]))
-
-    def _stop(self) -> None:
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join()
-
-    def close(self) -> None:
-        """Wait for every queued set; raise the writer's error, if any."""
-        self._stop()
-        self._raise()
-
-
-@contextmanager
-def rows_writer() -> Iterator[RowWriter]:
-    """A :class:`RowWriter` for the ``with`` block: waited for at its end, and also when the
-    block fails (the writer stops touching the connection before the caller rolls back)."""
-    writer = RowWriter()
-    try:
-        yield writer
-    except BaseException:
-        writer._cancelled = True  # the block's own error is the one to raise
-        writer._stop()
-        raise
-    writer.close()

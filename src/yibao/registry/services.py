@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,11 +31,10 @@ from yibao.core.audit import (
     audit_entry,
     audit_event,
     audit_record,
-    audit_writer,
     snapshot,
     snapshot_values,
 )
-from yibao.core.bulk import insert_rows, present, reserve_ids, rows_writer
+from yibao.core.bulk import insert_rows, present, reserve_ids
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
@@ -79,8 +78,6 @@ class HouseholdData:
 
 
 QUERY_CHUNK = 500
-# Households per set a batch hands its writer thread (about a thousand persons).
-WRITE_CHUNK = 250
 
 
 def _checked(data: PersonData, today: dt.date) -> CheckedPerson:
@@ -382,58 +379,39 @@ def _households_register(
         )
         first += len(persons)
     new_ids: dict[str, int] = {}
-    ids = iter(person_ids)
+    members_of: list[list[dict[str, Any]]] = []
+
+    def person_rows() -> Iterator[tuple[Any, ...]]:
+        # Each person's row and its household entry's member record are made while the rows
+        # before it are being written (PostgreSQL's COPY takes them as they come).
+        ids = iter(person_ids)
+        for persons in prepared:
+            members = []
+            for member, checked, fields in persons:
+                assert isinstance(checked, CheckedPerson)
+                values = _person_values(
+                    next(ids),
+                    member,
+                    checked,
+                    fields,
+                    household_id=household_rows[len(members_of)][0],
+                    village=village,
+                    now=now,
+                )
+                new_ids[checked.id_number] = values["id"]
+                member_entry = {"id": values["id"], **snapshot_values(Person, values)}
+                # A member's household and village are the entry's own, and whoever is
+                # registered is alive: not repeated per member.
+                del member_entry["household_id"], member_entry["hukou_village_id"]
+                del member_entry["status"]
+                members.append(member_entry)
+                yield _person_row(values)
+            members_of.append(members)
+
     try:
-        with transaction.atomic(), rows_writer() as writer:
-            audit = audit_writer(writer)
-            # A set of households at a time: the writer thread inserts one set while this
-            # thread makes the next one's rows and audit entries.
-            for start in range(0, len(prepared), WRITE_CHUNK):
-                chunk = household_rows[start : start + WRITE_CHUNK]
-                person_rows: list[tuple[Any, ...]] = []
-                entries = []
-                for household, persons in zip(
-                    chunk, prepared[start : start + WRITE_CHUNK], strict=True
-                ):
-                    members = []
-                    for member, checked, fields in persons:
-                        assert isinstance(checked, CheckedPerson)
-                        values = _person_values(
-                            next(ids),
-                            member,
-                            checked,
-                            fields,
-                            household_id=household[0],
-                            village=village,
-                            now=now,
-                        )
-                        new_ids[checked.id_number] = values["id"]
-                        member_entry = {"id": values["id"], **snapshot_values(Person, values)}
-                        # A member's household and village are the entry's own, and whoever
-                        # is registered is alive: not repeated per member.
-                        del member_entry["household_id"], member_entry["hukou_village_id"]
-                        del member_entry["status"]
-                        members.append(member_entry)
-                        person_rows.append(_person_row(values))
-                    # One entry per household: the business action, with every member.
-                    entries.append(
-                        audit_entry(
-                            actor=actor,
-                            action="household.register",
-                            model=Household,
-                            object_id=household[0],
-                            after={
-                                **snapshot_values(
-                                    Household, dict(zip(HOUSEHOLD_FIELDS, household, strict=True))
-                                ),
-                                "members": members,
-                            },
-                            at=now,
-                        )
-                    )
-                writer.insert(Household, HOUSEHOLD_FIELDS, chunk)
-                writer.insert(Person, PERSON_FIELDS, person_rows)
-                audit(entries)
+        with transaction.atomic():
+            insert_rows(Household, HOUSEHOLD_FIELDS, household_rows)
+            insert_rows(Person, PERSON_FIELDS, person_rows())
     except IntegrityError:
         # Registered by a concurrent request between the checks above and the inserts.
         digests = [fields["id_digest"] for persons in prepared for *_, fields in persons]
@@ -441,6 +419,25 @@ def _households_register(
         if error is None:
             raise
         raise error from None
+    # One entry per household: the business action, with every member it registered.
+    audit_bulk(
+        [
+            audit_entry(
+                actor=actor,
+                action="household.register",
+                model=Household,
+                object_id=household[0],
+                after={
+                    **snapshot_values(
+                        Household, dict(zip(HOUSEHOLD_FIELDS, household, strict=True))
+                    ),
+                    "members": members,
+                },
+                at=now,
+            )
+            for household, members in zip(household_rows, members_of, strict=True)
+        ]
+    )
     return _Written(household_rows, new_ids)
 
 
