@@ -190,7 +190,12 @@ def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            # The driver's COPY, its errors translated as Django's cursor translates them (a
+            # unique key taken meanwhile is an IntegrityError, which the callers catch).
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(adapted(row))
                     count += 1
