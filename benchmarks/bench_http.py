@@ -193,6 +193,30 @@ def _group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
+def _database_cpu_seconds(database: str | None) -> float:
+    """User and system CPU seconds of the PostgreSQL server processes serving ``database``
+    on this machine (their title names it: ``postgres: ... user database host ...``), from
+    /proc; 0 for SQLite (its work is in the server's processes)."""
+    if not database:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").split()
+            if not title or not title[0].startswith(b"postgres:"):
+                continue
+            if database.encode() not in title:
+                continue
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 @dataclass
 class Phase:
     """One timed phase: wall seconds, and CPU seconds of this process and of the server."""
@@ -200,21 +224,37 @@ class Phase:
     seconds: float
     client_cpu: float
     server_cpu: float
+    database_cpu: float
+    requests: int = 0
 
     def shares(self) -> str:
         cores = os.cpu_count() or 1
         room = self.seconds * cores
+        database = f"，数据库进程CPU {self.database_cpu / room:.0%}" if self.database_cpu else ""
+        per_request = (
+            f"；每请求CPU：服务 {self.server_cpu / self.requests * 1000:.2f} 毫秒"
+            + (
+                f"，数据库 {self.database_cpu / self.requests * 1000:.2f} 毫秒"
+                if self.database_cpu
+                else ""
+            )
+            if self.requests
+            else ""
+        )
         return (
             f"客户端CPU {self.client_cpu / room:.0%}，服务进程CPU {self.server_cpu / room:.0%}"
-            f"（占{cores}核）"
+            f"{database}（占{cores}核）{per_request}"
         )
 
 
-def run_clients(clients: list[Client], seconds: float, server_pgid: int) -> Phase:
-    started, cpu, server_cpu = (
+def run_clients(
+    clients: list[Client], seconds: float, server_pgid: int, database: str | None
+) -> Phase:
+    started, cpu, server_cpu, database_cpu = (
         time.monotonic(),
         time.process_time(),
         _group_cpu_seconds(server_pgid),
+        _database_cpu_seconds(database),
     )
     for client in clients:
         client.stop_at = started + seconds
@@ -225,6 +265,8 @@ def run_clients(clients: list[Client], seconds: float, server_pgid: int) -> Phas
         seconds=time.monotonic() - started,
         client_cpu=time.process_time() - cpu,
         server_cpu=_group_cpu_seconds(server_pgid) - server_cpu,
+        database_cpu=_database_cpu_seconds(database) - database_cpu,
+        requests=sum(client.requests for client in clients),
     )
 
 
@@ -326,10 +368,11 @@ def main() -> int:
         probes = [Client(c, port, token, []) for c in range(args.clients)]
         for probe in probes:
             probe.baseline = True
-        baseline = run_clients(probes, args.baseline_seconds, server.pid)
+        pg_name = to_drop[0] if to_drop else None  # the PostgreSQL database of this run
+        baseline = run_clients(probes, args.baseline_seconds, server.pid, pg_name)
         load_baseline = os.getloadavg()
         clients = [Client(c, port, token, jobs[c :: args.clients]) for c in range(args.clients)]
-        phase = run_clients(clients, args.seconds, server.pid)
+        phase = run_clients(clients, args.seconds, server.pid, pg_name)
         seconds = phase.seconds
         load_payments = os.getloadavg()
         stop_server(server)

@@ -42,7 +42,7 @@ from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, sna
 from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
 from yibao.core.errors import ApplicationError
 from yibao.core.grouping import ALONE, Alone, GroupCommit
-from yibao.core.prepared import Prepared
+from yibao.core.prepared import Bound, Prepared, together
 from yibao.funds.services import refuse_closed_days
 from yibao.policy import (
     IdentityClaim,
@@ -307,9 +307,10 @@ _REVERSALS = Prepared(
 )
 _PAYMENTS_BY = {
     field: Prepared(
+        # The collector and their user too: a replay's answer names them.
         lambda values, field=field: Payment.objects.filter(
             **{f"{field}__in": values}
-        ).select_related("enrollment__person")
+        ).select_related("enrollment__person", "collector__user")
     )
     for field in ("receipt_number", "idempotency_key")
 }
@@ -323,13 +324,25 @@ def policy_engine(policy_id: str) -> PolicyEngine:
 
     The engine stays pure: the supplement's text is read here and handed to it as data.
     """
+    return _supplemented(_shipped_policy(policy_id), _LATEST_SUPPLEMENT(policy_id))
+
+
+def _shipped_policy(policy_id: str) -> PolicyEngine:
+    """The shipped policy (its benefit year is the supplemented one's: a supplement fills
+    amounts only); the engine's refusal for an unknown id."""
     try:
-        engine = get_policy(policy_id)
+        return get_policy(policy_id)
     except PolicyError as error:
         raise ApplicationError(error.code, error.message, **error.params) from None
-    [latest] = _LATEST_SUPPLEMENT(policy_id) or [None]
+
+
+def _supplemented(engine: PolicyEngine, latest_rows: Sequence[PolicySupplement]) -> PolicyEngine:
+    """``engine`` with its latest supplement (``latest_rows``: none or that one), built once
+    per version."""
+    [latest] = latest_rows or [None]
     if latest is None:
         return engine
+    policy_id = engine.id
     key = (policy_id, latest.version, latest.sha256)
     cached = _SUPPLEMENTED.get(key)
     if cached is None:
@@ -419,14 +432,6 @@ def _claims(tags: Iterable[IdentityTag], on: dt.date) -> tuple[IdentityClaim, ..
             continue
         claims.setdefault(tag.category_key, IdentityClaim(tag.category_key, tag.certified_on))
     return tuple(claims.values())
-
-
-def _tags_of(person_ids: Sequence[int]) -> dict[int, list[IdentityTag]]:
-    tags: dict[int, list[IdentityTag]] = {pk: [] for pk in person_ids}
-    for chunk in _chunks(person_ids):
-        for tag in _TAGS(chunk):
-            tags[tag.person_id].append(tag)
-    return tags
 
 
 def _quote(
@@ -597,12 +602,17 @@ class _History:
 
 
 def _histories(
-    person_ids: Sequence[int], year: int, *, others: Sequence[OtherInsurance] | None = None
+    person_ids: Sequence[int],
+    year: int,
+    *,
+    others: Sequence[OtherInsurance] | None = None,
+    facts_read: Sequence[tuple[int, str]] | None = None,
 ) -> dict[int, _History]:
     """Each person's :class:`_History` before benefit ``year``: from other-insurance records
     (``others`` when already read), only for people whose employee insurance stopped the
     enrollments they paid in earlier years, and the year's facts an office recorded
-    (:class:`EnrollmentFact`: graduating, enrolling without a missing document's subsidy)."""
+    (:class:`EnrollmentFact`: graduating, enrolling without a missing document's subsidy;
+    ``facts_read``, (person id, kind) pairs of the year, when already read)."""
     if others is None:
         others = [
             other
@@ -629,8 +639,10 @@ def _histories(
         ).values_list("person_id", "benefit_year"):
             years[pk].add(insured)
     facts: dict[int, set[str]] = {pk: set() for pk in person_ids}
-    for chunk in _chunks(person_ids):
-        for pk, kind in _FACTS(chunk, year):
+    if facts_read is None:
+        facts_read = [pair for chunk in _chunks(person_ids) for pair in _FACTS(chunk, year)]
+    for pk, kind in facts_read:
+        if pk in facts:
             facts[pk].add(kind)
     result: dict[int, _History] = {}
     for pk in person_ids:
@@ -1053,15 +1065,22 @@ def _reused(
     )
 
 
-def _previous_payments(checked: Sequence[_Checked]) -> dict[tuple[str, str], Payment]:
-    """Payments already recorded under the batch's receipt numbers and idempotency keys."""
+def _previous_payments_reads(checked: Sequence[_Checked]) -> dict[str, list[Bound]]:
+    """The queries for the payments already recorded under the batch's receipt numbers and
+    idempotency keys (:func:`_previous_payments` takes their results)."""
     receipts = sorted({c.receipt_number for c in checked if c.receipt_number})
     keys = sorted({c.idempotency_key for c in checked if c.idempotency_key})
+    return {
+        field: [_PAYMENTS_BY[field].bind(chunk) for chunk in _chunks(values)]
+        for field, values in (("receipt_number", receipts), ("idempotency_key", keys))
+    }
+
+
+def _previous_payments(read: dict[str, list[Payment]]) -> dict[tuple[str, str], Payment]:
     found: dict[tuple[str, str], Payment] = {}
-    for field, values in (("receipt_number", receipts), ("idempotency_key", keys)):
-        for chunk in _chunks(values):
-            for payment in _PAYMENTS_BY[field](chunk):
-                found[(field, getattr(payment, field))] = payment
+    for field in ("receipt_number", "idempotency_key"):
+        for payment in read[field]:
+            found[(field, getattr(payment, field))] = payment
     return found
 
 
@@ -1140,32 +1159,59 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
     if not requests:
         return []
 
-    persons = _locked_persons([item.person.pk for _, item in requests])
-    previous = _previous_payments(list(checked.values()))
-    policies: dict[str, Any] = {}
+    shipped: dict[str, PolicyEngine | None] = {}
     for _, item in requests:
-        if item.policy_id not in policies:
+        if item.policy_id not in shipped:
             try:
-                policies[item.policy_id] = _policy(item.policy_id)
+                shipped[item.policy_id] = _shipped_policy(item.policy_id)
             except ApplicationError:
-                policies[item.policy_id] = None  # refused below, in the row that names it
+                shipped[item.policy_id] = None  # refused below, in the row that names it
+    years = sorted({policy.benefit_year for policy in shipped.values() if policy is not None})
+    chunks = _chunks(sorted({item.person.pk for _, item in requests}))
+    # Every read of the checks at once (one round trip on PostgreSQL).
+    read = together(
+        {
+            "persons": [_PERSONS_LOCKED.bind(chunk) for chunk in chunks],
+            **_previous_payments_reads(list(checked.values())),
+            **{
+                f"supplement {policy_id}": [_LATEST_SUPPLEMENT.bind(policy_id)]
+                for policy_id, policy in shipped.items()
+                if policy is not None
+            },
+            "enrollments": [_ENROLLMENTS.bind(chunk, years) for chunk in chunks],
+            "others": [_OTHER_INSURANCE.bind(chunk, max(years, default=0)) for chunk in chunks],
+            "tags": [_TAGS.bind(chunk) for chunk in chunks],
+            **{f"facts {year}": [_FACTS.bind(chunk, year) for chunk in chunks] for year in years},
+        }
+    )
+    persons: dict[int, Person] = {row.pk: row for row in read["persons"]}
+    previous = _previous_payments(read)
+    policies: dict[str, Any] = {
+        policy_id: None
+        if policy is None
+        else _supplemented(policy, read[f"supplement {policy_id}"])
+        for policy_id, policy in shipped.items()
+    }
     person_ids = sorted(persons)
-    years = sorted({policy.benefit_year for policy in policies.values() if policy is not None})
     enrollments: dict[tuple[int, int], Enrollment] = {}
     others: dict[tuple[int, int], OtherInsurance] = {}
     earlier: list[OtherInsurance] = []
-    for chunk in _chunks(person_ids):
-        for enrollment in _ENROLLMENTS(chunk, years):
-            enrollments[(enrollment.person_id, enrollment.benefit_year)] = enrollment
-        for other in _OTHER_INSURANCE(chunk, max(years, default=0)):
-            earlier.append(other)
-            if other.benefit_year in years:
-                others[(other.person_id, other.benefit_year)] = other  # the first one wins
-    tags = _tags_of(person_ids)
+    for enrollment in read["enrollments"]:
+        enrollments[(enrollment.person_id, enrollment.benefit_year)] = enrollment
+    for other in read["others"]:
+        earlier.append(other)
+        if other.benefit_year in years:
+            others[(other.person_id, other.benefit_year)] = other  # the first one wins
+    tags: dict[int, list[IdentityTag]] = {pk: [] for pk in person_ids}
+    for tag in read["tags"]:
+        if tag.person_id in tags:
+            tags[tag.person_id].append(tag)
     histories = {
         (pk, year): history
         for year in years
-        for pk, history in _histories(person_ids, year, others=earlier).items()
+        for pk, history in _histories(
+            person_ids, year, others=earlier, facts_read=read[f"facts {year}"]
+        ).items()
     }
     reversals: dict[int, int] = {}
     unpaid = [e.pk for e in enrollments.values() if e.status != Enrollment.Status.PAID]

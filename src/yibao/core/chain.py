@@ -100,12 +100,6 @@ def row_digest(
     return hmac.new(key or chain_key(), message, hashlib.sha256).digest()
 
 
-def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-
-
 @functools.cache
 def _last_hash_query() -> Any:
     """The query for the chain's last hash, compiled once (every write asks it)."""
@@ -121,11 +115,30 @@ def last_hash() -> bytes:
     return bytes(rows[0]) if rows and rows[0] else b""
 
 
+def _locked_last_hash() -> bytes:
+    """Take the chain's lock (PostgreSQL), then read its last hash. On PostgreSQL both in one
+    round trip: two statements in one text, the second with a snapshot of its own, taken
+    once the lock is held (as when sent one by one)."""
+    if connection.vendor != "postgresql":
+        return last_hash()
+    from .models import AuditLog
+
+    table = connection.ops.quote_name(AuditLog._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s); "
+            f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1",
+            [_PG_LOCK_KEY],
+        )
+        cursor.nextset()
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] else b""
+
+
 def seal(entries: Iterable[Any]) -> None:
     """Give ``entries`` (unsaved, in order) their chain hashes; call inside the transaction
     that inserts them, which then holds the chain until it commits."""
-    _lock()
-    last = last_hash()
+    last = _locked_last_hash()
     key = chain_key()
     for entry in entries:
         entry.prev_hash = last
@@ -137,8 +150,7 @@ def sealer() -> Callable[[Any, str, str], None]:
     :func:`canonical_json`: takes the chain's lock and its last hash, and returns
     ``seal(entry, before, after)``, to be called on the entries in the order they are
     inserted, inside the transaction that inserts them."""
-    _lock()
-    last = last_hash()
+    last = _locked_last_hash()
     mac = hmac.new(chain_key(), digestmod=hashlib.sha256)  # keyed once; a copy per entry
 
     def seal(entry: Any, before: str, after: str) -> None:

@@ -125,10 +125,16 @@ class Prepared(Generic[M]):
         return _Form(queryset, compiler, sql, slots)
 
     def __call__(self, *args: Argument, using: str = DEFAULT_DB_ALIAS) -> list[Any]:
+        return self.bind(*args, using=using).run()
+
+    def bind(self, *args: Argument, using: str = DEFAULT_DB_ALIAS) -> Bound:
+        """The query for ``args``, to run now (:meth:`Bound.run`) or with others in one
+        round trip (:func:`together`)."""
         connection = connections[using]
         shape = _shape(args)
         if any(isinstance(kind, tuple) and kind[1] == 0 for kind in shape):
-            return list(self.build(*args))  # an empty list: the ORM answers without a query
+            # An empty list: the ORM answers without a query.
+            return Bound(self.build(*args), None, "", ())
         key = (connection.vendor, using, shape)
         form = self._forms.get(key)
         if form is None:
@@ -151,4 +157,55 @@ class Prepared(Generic[M]):
         compiler.get_converters = lambda _: converters
         queryset = form.queryset._chain()
         queryset.query.get_compiler = lambda *_, **__: compiler  # type: ignore[method-assign]
-        return list(queryset)  # evaluated here: a chained filter would not reach the SQL
+        return Bound(queryset, compiler, sql, params)
+
+
+class Bound:
+    """A prepared query with its arguments: its SQL and how its rows become results."""
+
+    __slots__ = ("compiler", "params", "queryset", "sql")
+
+    def __init__(self, queryset: QuerySet[Any], compiler: Any, sql: str, params: tuple[Any, ...]):
+        self.queryset, self.compiler, self.sql, self.params = queryset, compiler, sql, params
+
+    def run(self) -> list[Any]:
+        return list(self.queryset)  # evaluated here: a chained filter would not reach the SQL
+
+    def results(self, rows: list[Any]) -> list[Any]:
+        """The results of rows fetched already (by :func:`together`), as :meth:`run` gives
+        them: the ORM's iterable, handed the rows instead of a cursor."""
+        compiler = self.compiler
+        if compiler.has_extra_select:
+            rows = [row[: compiler.col_count] for row in rows]
+        compiler.execute_sql = lambda *_, **__: [rows]
+        return list(self.queryset)
+
+
+def together(
+    reads: dict[str, Sequence[Bound]], using: str = DEFAULT_DB_ALIAS
+) -> dict[str, list[Any]]:
+    """Run every query of ``reads`` (name: the queries, each :meth:`Prepared.bind`'s) and give
+    each name the results of its queries, in order, one list.
+
+    PostgreSQL: all of them in one round trip, as one text of statements (the client binds
+    the values, as it does for every query here; the simple protocol runs each statement with
+    its own snapshot, in order). Elsewhere, one after the other."""
+    connection = connections[using]
+    queries = [bound for bounds in reads.values() for bound in bounds if bound.compiler is not None]
+    fetched: dict[int, list[Any]] = {}
+    if connection.vendor == "postgresql" and len(queries) > 1:
+        with connection.cursor() as cursor:
+            driver = cursor.cursor
+            text = ";\n".join(driver.mogrify(b.sql, b.params) for b in queries)
+            cursor.execute(text)
+            for index, bound in enumerate(queries):
+                if index:
+                    driver.nextset()
+                fetched[id(bound)] = driver.fetchall()
+    answers: dict[str, list[Any]] = {}
+    for name, bounds in reads.items():
+        answers[name] = []
+        for bound in bounds:
+            rows = fetched.get(id(bound))
+            answers[name].extend(bound.run() if rows is None else bound.results(rows))
+    return answers
