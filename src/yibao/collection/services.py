@@ -43,7 +43,7 @@ from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
 from yibao.core.errors import ApplicationError
 from yibao.core.grouping import ALONE, Alone, GroupCommit
 from yibao.core.prepared import Bound, Prepared, together
-from yibao.funds.services import refuse_closed_days
+from yibao.funds.services import open_day_read, refuse_closed_days
 from yibao.policy import (
     IdentityClaim,
     PolicyEngine,
@@ -1168,6 +1168,16 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
                 shipped[item.policy_id] = None  # refused below, in the row that names it
     years = sorted({policy.benefit_year for policy in shipped.values() if policy is not None})
     chunks = _chunks(sorted({item.person.pk for _, item in requests}))
+    # The collector and day each payment will be recorded under, as the loop below sets them
+    # (a guess that misses only costs the query it saves).
+    days: set[tuple[int, dt.date]] = set()
+    for row, (actor, item) in enumerate(requests, start=1):
+        collector_id = (
+            item.taken_by.pk if item.taken_by is not None else actors[id(actor)].collector_id
+        )
+        if row in checked and collector_id is not None:
+            days.add((collector_id, timezone.localtime(checked[row].paid_at).date()))
+    open_days = sorted(days)
     # Every read of the checks at once (one round trip on PostgreSQL).
     read = together(
         {
@@ -1182,6 +1192,7 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
             "others": [_OTHER_INSURANCE.bind(chunk, max(years, default=0)) for chunk in chunks],
             "tags": [_TAGS.bind(chunk) for chunk in chunks],
             **{f"facts {year}": [_FACTS.bind(chunk, year) for chunk in chunks] for year in years},
+            **{f"closed {key}": [open_day_read(*key)] for key in open_days},
         }
     )
     persons: dict[int, Person] = {row.pk: row for row in read["persons"]}
@@ -1220,7 +1231,9 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
     takers = _collector_villages(
         [item.taken_by for _, item in requests if item.taken_by is not None]
     )
-    closed_days: dict[tuple[int | None, dt.date], ApplicationError | None] = {}
+    closed_days: dict[tuple[int | None, dt.date], ApplicationError | None] = {
+        key: None for key in open_days if not read[f"closed {key}"]
+    }
 
     # Each row's outcome: a payment recorded before (replayed), or one this batch writes;
     # ``created`` is False for a replay, also of an earlier row of the batch.

@@ -15,7 +15,7 @@ from yibao.core import clock
 from yibao.core.access import require_office, require_township, scope_of
 from yibao.core.audit import audit_record, snapshot
 from yibao.core.errors import ApplicationError
-from yibao.core.prepared import Prepared
+from yibao.core.prepared import Bound, Prepared
 from yibao.registry.models import Township
 
 from .models import CashLimit, DailyClose
@@ -69,6 +69,12 @@ _CLOSED = Prepared(
         collector_id=collector_id, day__in=days
     ).values_list("pk")[:1]
 )
+
+
+def open_day_read(collector_id: int, day: dt.date) -> Bound:
+    """The query :func:`refuse_closed_days` asks for one collector and day, to be run with
+    others (:func:`yibao.core.prepared.together`): no rows, the day is open."""
+    return _CLOSED.bind(collector_id, [day])
 
 
 def refuse_closed_days(entries: Iterable[tuple[int | None, dt.datetime]], *, what: str) -> None:
