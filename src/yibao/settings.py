@@ -151,6 +151,12 @@ def _database(url: str | None) -> dict[str, Any]:
         # module).
         config["ENGINE"] = "yibao.core.backends.postgresql"
         config["CONN_HEALTH_CHECKS"] = True
+        # The application's compiled queries are prepared statements (yibao.core.prepared):
+        # short lookups by key, which the server otherwise plans anew for each of their first
+        # five runs on each connection.
+        config.setdefault("OPTIONS", {}).setdefault(
+            "options", "-c plan_cache_mode=force_generic_plan"
+        )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Django's backend, with writers queued on a lock that wakes them (see its module).
         config["ENGINE"] = "yibao.core.backends.sqlite3"

@@ -6,13 +6,13 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from yibao.collection.models import Enrollment
 from yibao.collection.services import enrollment_create
-from yibao.core.prepared import Prepared
+from yibao.core.prepared import Prepared, together
 from yibao.funds.models import DailyClose
 from yibao.registry.models import IdentityTag, Person
 
@@ -115,3 +115,56 @@ def test_arguments_are_ints_strings_or_dates(db):
         PERSONS([1.5])
     with pytest.raises(TypeError):
         ENROLLED(True, 2023)
+
+
+def test_queries_run_together_answer_as_each_alone(town):
+    people = [f.person(town.sanhe, name=f"居民{i}") for i in range(3)]
+    f.tag(people[1], "低保对象")
+    ids = [p.pk for p in people]
+    alone = {
+        "persons": list(PERSONS(ids)),
+        "enrolled": list(ENROLLED(ids[0], 2023)),
+        "tags": list(TAGS_NAMED(ids[1], "低保对象")),
+    }
+    with CaptureQueriesContext(connection) as captured:
+        read = together(
+            {
+                "persons": [PERSONS.bind(ids[:2]), PERSONS.bind(ids[2:])],
+                "enrolled": [ENROLLED.bind(ids[0], 2023)],
+                "tags": [TAGS_NAMED.bind(ids[1], "低保对象")],
+                "none": [PERSONS.bind([])],
+            }
+        )
+    assert [p.pk for p in read["persons"]] == [p.pk for p in alone["persons"]]
+    assert read["persons"][0].hukou_village.township.name == town.township.name
+    assert read["enrolled"] == alone["enrolled"] == []
+    assert read["tags"] == alone["tags"] == ["低保对象"]
+    assert read["none"] == []
+    expected = 1 if connection.vendor == "postgresql" else 4  # one round trip on PostgreSQL
+    assert len(captured.captured_queries) == expected
+
+
+def test_a_list_argument_is_lengthened_to_a_power_of_two_without_changing_the_answer(town):
+    people = [f.person(town.sanhe, name=f"居民{i}") for i in range(3)]
+    ids = [p.pk for p in people]
+    assert [p.pk for p in PERSONS(ids)] == sorted(ids)  # asked as four ids, the last twice
+    with compiles() as compiled:
+        assert [p.pk for p in PERSONS(ids[:1] + ids[2:] + [10**9])] == sorted([ids[0], ids[2]])
+    assert compiled.call_count == 0  # three and four ids share the form of four
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_failed_text_that_prepared_statements_leaves_the_connection_usable(town):
+    person = f.person(town.sanhe, name="王一")
+    # A query of its own: not prepared on this connection before.
+    fresh = Prepared(
+        lambda pk: Person.objects.filter(pk=pk).values_list("name", "sex", "phone", "status")
+    )
+    good = fresh.bind(person.pk)
+    bad = PERSONS.bind([person.pk])
+    bad.sql, bad.params = "SELECT 1 / 0", ()
+    with pytest.raises(DataError), transaction.atomic():
+        together({"good": [good], "bad": [bad]})
+    # The server kept the statement prepared in the failed text; the next call finds it.
+    assert [row[0] for row in fresh(person.pk)] == ["王一"]
+    assert [row[0] for row in fresh(person.pk)] == ["王一"]

@@ -98,18 +98,52 @@ def _padded(arg: Argument) -> Argument:
     return values + [values[-1]] * (size - len(values))
 
 
-def _statement(connection: Any, form: _Form) -> str:
-    """``form``'s statement name on this connection, prepared there the first time (a
-    statement lasts as long as the connection, whatever becomes of the transaction)."""
+_FRESH: set[str] = set()
+
+
+def _prepared_names(connection: Any) -> set[str]:
+    """The names of the statements prepared on this connection (a statement lasts as long
+    as the connection, whatever becomes of the transaction that prepared it). Read from the
+    server only after a text that prepared some failed, when which of them ran is unknown."""
     driver = connection.connection
-    names: set[str] | None = getattr(driver, "yibao_prepared", None)
-    if names is None:
+    names: set[str] | None = getattr(driver, "yibao_prepared", _FRESH)
+    if names is _FRESH:
         names = driver.yibao_prepared = set()
-    if form.name not in names:
+    elif names is None:
         with connection.cursor() as cursor:
-            cursor.execute(form.prepare)
-        names.add(form.name)
-    return form.name
+            cursor.execute("SELECT name FROM pg_prepared_statements")
+            names = driver.yibao_prepared = {name for (name,) in cursor.fetchall()}
+    return names
+
+
+def _fetch(connection: Any, queries: Sequence[Bound]) -> dict[int, list[Any]]:
+    """PostgreSQL: the rows of each of ``queries`` (by ``id``), all sent as one text: each
+    ``EXECUTE``, preceded the first time on this connection by its ``PREPARE``."""
+    connection.ensure_connection()
+    names = _prepared_names(connection)
+    preparing: set[str] = set()
+    parts: list[tuple[str, Bound | None]] = []
+    with connection.cursor() as cursor:
+        driver = cursor.cursor
+        for bound in queries:
+            if bound.name not in names and bound.name not in preparing:
+                preparing.add(bound.name)
+                parts.append((bound.prepare, None))
+            parts.append((driver.mogrify(bound.sql, bound.params), bound))
+        try:
+            cursor.execute(";\n".join(text for text, _ in parts))
+            fetched: dict[int, list[Any]] = {}
+            for index, (_, bound) in enumerate(parts):
+                if index:
+                    driver.nextset()
+                if bound is not None:
+                    fetched[id(bound)] = driver.fetchall()
+        except BaseException:
+            if preparing:
+                connection.connection.yibao_prepared = None  # which ran is unknown
+            raise
+    names |= preparing
+    return fetched
 
 
 def _shape(args: Sequence[Argument]) -> tuple[Any, ...]:
@@ -184,7 +218,7 @@ class Prepared(Generic[M]):
         shape = _shape(args)
         if any(isinstance(kind, tuple) and kind[1] == 0 for kind in shape):
             # An empty list: the ORM answers without a query.
-            return Bound(self.build(*args), None, "", ())
+            return Bound(self.build(*args), None, "", (), None)
         key = (connection.vendor, using, shape)
         form = self._forms.get(key)
         if form is None:
@@ -204,13 +238,8 @@ class Prepared(Generic[M]):
             # PostgreSQL plans a statement it was given as text every time (for the joins of
             # a person with their villages, seven times longer than it runs it); a prepared
             # statement is planned once per connection.
-            connection.ensure_connection()
-            name = _statement(connection, form)
-            sql = (
-                f"EXECUTE {name}({', '.join(['%s'] * len(params))})"
-                if params
-                else f"EXECUTE {name}"
-            )
+            marks = ", ".join(["%s"] * len(params))
+            sql = f"EXECUTE {form.name}({marks})" if params else f"EXECUTE {form.name}"
         compiler = copy.copy(form.compiler)
         compiler.connection = connection
         compiler.as_sql = lambda *_, **__: (sql, params)
@@ -218,23 +247,34 @@ class Prepared(Generic[M]):
         compiler.get_converters = lambda _: converters
         queryset = form.queryset._chain()
         queryset.query.get_compiler = lambda *_, **__: compiler  # type: ignore[method-assign]
-        return Bound(queryset, compiler, sql, params)
+        return Bound(queryset, compiler, sql, params, form)
 
 
 class Bound:
     """A prepared query with its arguments: its SQL and how its rows become results."""
 
-    __slots__ = ("compiler", "params", "queryset", "sql")
+    __slots__ = ("compiler", "name", "params", "prepare", "queryset", "sql")
 
-    def __init__(self, queryset: QuerySet[Any], compiler: Any, sql: str, params: tuple[Any, ...]):
+    def __init__(
+        self,
+        queryset: QuerySet[Any],
+        compiler: Any,
+        sql: str,
+        params: tuple[Any, ...],
+        form: _Form | None,
+    ):
         self.queryset, self.compiler, self.sql, self.params = queryset, compiler, sql, params
+        self.name = form.name if form is not None else ""
+        self.prepare = form.prepare if form is not None else ""
 
     def run(self) -> list[Any]:
+        if self.name:
+            return self.results(_fetch(self.compiler.connection, [self])[id(self)])
         return list(self.queryset)  # evaluated here: a chained filter would not reach the SQL
 
     def results(self, rows: list[Any]) -> list[Any]:
-        """The results of rows fetched already (by :func:`together`), as :meth:`run` gives
-        them: the ORM's iterable, handed the rows instead of a cursor."""
+        """The results of rows fetched already, as the ORM makes them: its iterable, handed
+        the rows instead of a cursor."""
         compiler = self.compiler
         if compiler.has_extra_select:
             rows = [row[: compiler.col_count] for row in rows]
@@ -248,21 +288,12 @@ def together(
     """Run every query of ``reads`` (name: the queries, each :meth:`Prepared.bind`'s) and give
     each name the results of its queries, in order, one list.
 
-    PostgreSQL: all of them in one round trip, as one text of statements (the client binds
-    the values, as it does for every query here; the simple protocol runs each statement with
-    its own snapshot, in order). Elsewhere, one after the other."""
+    PostgreSQL: all of them in one round trip, as one text of statements (the simple
+    protocol runs each statement with its own snapshot, in order). Elsewhere, one after the
+    other."""
     connection = connections[using]
-    queries = [bound for bounds in reads.values() for bound in bounds if bound.compiler is not None]
-    fetched: dict[int, list[Any]] = {}
-    if connection.vendor == "postgresql" and len(queries) > 1:
-        with connection.cursor() as cursor:
-            driver = cursor.cursor
-            text = ";\n".join(driver.mogrify(b.sql, b.params) for b in queries)
-            cursor.execute(text)
-            for index, bound in enumerate(queries):
-                if index:
-                    driver.nextset()
-                fetched[id(bound)] = driver.fetchall()
+    queries = [bound for bounds in reads.values() for bound in bounds if bound.name]
+    fetched = _fetch(connection, queries) if queries else {}
     answers: dict[str, list[Any]] = {}
     for name, bounds in reads.items():
         answers[name] = []
