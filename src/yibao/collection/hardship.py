@@ -142,17 +142,21 @@ def hardship_tags_refresh(person_ids: Iterable[int]) -> None:
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
             marks = ", ".join(["%s"] * len(chunk))
+            delete = f"DELETE FROM {tables['kept']} WHERE person_id IN ({marks})"
+            write = _write_sql(f"t.person_id IN ({marks})")
             if connection.vendor == "postgresql":
                 # Under the people's locks (in id order, as the payment services take them):
                 # a payment and a tag of one person written at once each see the other's
-                # committed rows. (SQLite runs one writing transaction at a time.)
+                # committed rows. (SQLite runs one writing transaction at a time.) The three
+                # statements in one text: one round trip, each run in turn.
                 cursor.execute(
                     f"SELECT id FROM {tables['person']} WHERE id IN ({marks}) "
-                    "ORDER BY id FOR UPDATE",
-                    chunk,
+                    f"ORDER BY id FOR UPDATE; {delete}; {write}",
+                    [*chunk, *chunk, *head, *chunk],
                 )
-            cursor.execute(f"DELETE FROM {tables['kept']} WHERE person_id IN ({marks})", chunk)
-            cursor.execute(_write_sql(f"t.person_id IN ({marks})"), [*head, *chunk])
+                continue
+            cursor.execute(delete, chunk)
+            cursor.execute(write, [*head, *chunk])
 
 
 def _tagged_people() -> list[int]:
