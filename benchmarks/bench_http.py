@@ -176,45 +176,40 @@ class Client(threading.Thread):
         conn.close()
 
 
-def _group_cpu_seconds(pgid: int) -> float:
-    """User and system CPU seconds of the live processes of process group ``pgid`` (the
-    server: gunicorn's master and workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(chosen) -> float:
+    """User and system CPU seconds of the live processes for which ``chosen(pid, stat
+    fields)`` is true, from /proc (a process that ends meanwhile is skipped)."""
     total = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if chosen(entry, fields):
+                total += int(fields[11]) + int(fields[12])  # utime, stime
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds of process group ``pgid`` (the server: gunicorn's master and workers)."""
+    return _cpu_seconds(lambda _, fields: int(fields[2]) == pgid)  # field 5: the group
 
 
 def _database_cpu_seconds(database: str | None) -> float:
-    """User and system CPU seconds of the PostgreSQL server processes serving ``database``
-    on this machine (their title names it: ``postgres: ... user database host ...``), from
-    /proc; 0 for SQLite (its work is in the server's processes)."""
+    """CPU seconds of the PostgreSQL server processes serving ``database`` on this machine
+    (their title names it: ``postgres: ... user database host ...``); 0 for SQLite (its work
+    is in the server's processes)."""
     if not database:
         return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").split()
-            if not title or not title[0].startswith(b"postgres:"):
-                continue
-            if database.encode() not in title:
-                continue
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    name = database.encode()
+
+    def serving(pid: str, _: list[str]) -> bool:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        return bool(title) and title[0].startswith(b"postgres:") and name in title
+
+    return _cpu_seconds(serving)
 
 
 @dataclass
