@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -273,7 +272,6 @@ PERSON_FIELDS = (
     "updated_at",
 )
 HOUSEHOLD_FIELDS = ("id", "village_id", "number", "address", "head_id", "created_at")
-_person_row = operator.itemgetter(*PERSON_FIELDS)  # a person's values as PERSON_FIELDS' tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +316,9 @@ def _households_register(
     so that each household is inserted with its head.
 
     Each person is checked and sealed once (:func:`_prepare`: the blind index that finds a
-    registered number is the one stored); the batch's numbers are looked up in one pass;
-    refusals are raised in the batch's order, the first one naming its row."""
+    registered number is the one stored); a number registered already is refused by the
+    unique indexes and then looked up (:func:`_refusal`); refusals are raised in the batch's
+    order, the first one naming its row."""
     require_village(actor, village, write=True)
     today = clock.today()
     key = current_key()
@@ -334,34 +333,14 @@ def _households_register(
         ]
         for data in households
     ]
-    taken_numbers = present(Household, "number", (n for n in numbers if n))
-    taken = present(Person, "id_digest", (f["id_digest"] for h in prepared for *_, f in h if f))
-    registered: dict[str, Person] = {}
-    for chunk in _chunks(sorted(taken)):
-        for person in Person.objects.filter(id_digest__in=chunk).select_related("hukou_village"):
-            registered[person.id_digest] = person
-
-    seen_numbers: dict[str, int] = {}
-    seen_persons: dict[str, int] = {}
-    for row, (number, persons) in enumerate(zip(numbers, prepared, strict=True), start=1):
-        try:
-            if number is not None and (number in taken_numbers or number in seen_numbers):
-                raise _household_exists(number)
-            for _, checked, fields in persons:
-                if isinstance(checked, ApplicationError):
-                    raise checked
-                digest = fields["id_digest"]
-                if digest in registered:
-                    raise _duplicate(registered[digest], actor)
-                if digest in seen_persons:
-                    raise _duplicate_in_batch(
-                        checked.name, checked.id_number, seen_persons[digest], rows=rows
-                    )
-                seen_persons[digest] = row
-        except ApplicationError as error:
-            raise (_in_row(error, row, number) if rows else error) from None
-        if number is not None:
-            seen_numbers[number] = row
+    # The numbers are looked up in the database before the insert only when the batch is
+    # refused anyway (the first refusal in the batch's order must be raised, whatever its
+    # kind); otherwise the unique indexes check them as the rows go in, and the lookup is
+    # made if they refuse one (the same refusal, naming the same row).
+    if _refusal(actor, numbers, prepared, rows=rows, looked_up=False) is not None:
+        refusal = _refusal(actor, numbers, prepared, rows=rows, looked_up=True)
+        assert refusal is not None  # looking numbers up adds refusals, it removes none
+        raise refusal
 
     # Ids first, so that each household is inserted with its head already set.
     household_ids, person_ids = reserve_ids(
@@ -385,27 +364,25 @@ def _households_register(
         # Each person's row and its household entry's member record are made while the rows
         # before it are being written (PostgreSQL's COPY takes them as they come).
         ids = iter(person_ids)
-        for persons in prepared:
+        for household, persons in zip(household_rows, prepared, strict=True):
             members = []
             for member, checked, fields in persons:
                 assert isinstance(checked, CheckedPerson)
-                values = _person_values(
-                    next(ids),
+                pk = next(ids)
+                residence = member.residence_village
+                row, member_entry = _person_row(
+                    pk,
                     member,
                     checked,
                     fields,
-                    household_id=household_rows[len(members_of)][0],
-                    village=village,
+                    household_id=household[0],
+                    village_id=village.pk,
+                    residence_id=residence.pk if residence is not None else None,
                     now=now,
                 )
-                new_ids[checked.id_number] = values["id"]
-                member_entry = {"id": values["id"], **snapshot_values(Person, values)}
-                # A member's household and village are the entry's own, and whoever is
-                # registered is alive: not repeated per member.
-                del member_entry["household_id"], member_entry["hukou_village_id"]
-                del member_entry["status"]
+                new_ids[checked.id_number] = pk
                 members.append(member_entry)
-                yield _person_row(values)
+                yield row
             members_of.append(members)
 
     try:
@@ -413,12 +390,15 @@ def _households_register(
             insert_rows(Household, HOUSEHOLD_FIELDS, household_rows)
             insert_rows(Person, PERSON_FIELDS, person_rows())
     except IntegrityError:
-        # Registered by a concurrent request between the checks above and the inserts.
-        digests = [fields["id_digest"] for persons in prepared for *_, fields in persons]
-        error = _raced(digests, [n for n in numbers if n], actor)
-        if error is None:
+        # A number registered already (the check above did not look), or by a concurrent
+        # request meanwhile: the refusal of its row, else the first registered number found.
+        refusal = _refusal(actor, numbers, prepared, rows=rows, looked_up=True)
+        if refusal is None:
+            digests = [fields["id_digest"] for persons in prepared for *_, fields in persons]
+            refusal = _raced(digests, [n for n in numbers if n], actor)
+        if refusal is None:
             raise
-        raise error from None
+        raise refusal from None
     # One entry per household: the business action, with every member it registered.
     audit_bulk(
         [
@@ -441,40 +421,111 @@ def _households_register(
     return _Written(household_rows, new_ids)
 
 
-def _person_values(
+def _refusal(
+    actor: Any,
+    numbers: list[str | None],
+    prepared: list[list[_Prepared]],
+    *,
+    rows: bool,
+    looked_up: bool,
+) -> ApplicationError | None:
+    """The batch's first refusal in its order (a person's fields, a household number or ID
+    number taken or twice in the batch), or None; registered numbers are looked up in the
+    database only when ``looked_up``."""
+    taken_numbers: set[Any] = set()
+    registered: dict[str, Person] = {}
+    if looked_up:
+        taken_numbers = present(Household, "number", (n for n in numbers if n))
+        digests = (f["id_digest"] for h in prepared for *_, f in h if f)
+        for chunk in _chunks(sorted(present(Person, "id_digest", digests))):
+            for person in Person.objects.filter(id_digest__in=chunk).select_related(
+                "hukou_village"
+            ):
+                registered[person.id_digest] = person
+    seen_numbers: dict[str, int] = {}
+    seen_persons: dict[str, int] = {}
+    for row, (number, persons) in enumerate(zip(numbers, prepared, strict=True), start=1):
+        try:
+            if number is not None and (number in taken_numbers or number in seen_numbers):
+                raise _household_exists(number)
+            for _, checked, fields in persons:
+                if isinstance(checked, ApplicationError):
+                    raise checked
+                digest = fields["id_digest"]
+                if digest in registered:
+                    raise _duplicate(registered[digest], actor)
+                if digest in seen_persons:
+                    raise _duplicate_in_batch(
+                        checked.name, checked.id_number, seen_persons[digest], rows=rows
+                    )
+                seen_persons[digest] = row
+        except ApplicationError as error:
+            return _in_row(error, row, number) if rows else error
+        if number is not None:
+            seen_numbers[number] = row
+    return None
+
+
+def _person_row(
     pk: int,
     data: PersonData,
     checked: CheckedPerson,
     stored: dict[str, Any],
     *,
     household_id: int,
-    village: Village,
+    village_id: int,
+    residence_id: int | None,
     now: dt.datetime,
-) -> dict[str, Any]:
-    """The stored fields (attnames) of a new person of a household, checked, and the plain
-    ``id_number`` its audit snapshot masks (not a column: ``stored`` holds its columns, made
-    by :func:`~yibao.registry.idcrypto.id_number_fields`, the one place a number is sealed)."""
-    residence = data.residence_village
-    return {
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A new person of a household, checked: its row (:data:`PERSON_FIELDS`; ``stored`` holds
+    the ID number's columns, made by :func:`~yibao.registry.idcrypto.id_number_fields`, the
+    one place a number is sealed) and its record in the household's audit entry.
+
+    The record is the person's :func:`~yibao.core.audit.snapshot` with its id, less what the
+    entry states once (the household, the village, and ``status``: whoever is registered is
+    alive), made here without the row's dict
+    (``test_a_batch_of_households_registers_each_with_its_head_members_and_audit`` compares
+    the two)."""
+    number, name, phone = checked.id_number, checked.name, checked.phone
+    relation, warnings = data.relation_to_head, list(checked.warnings)
+    row = (
+        pk,
+        data.id_type,
+        stored["id_cipher"],
+        stored["id_digest"],
+        stored["id_last6_digest"],
+        name,
+        name_initials(name),
+        checked.sex,
+        checked.birth_date,
+        phone,
+        household_id,
+        relation,
+        village_id,
+        residence_id,
+        Person.Status.ALIVE.value,
+        None,
+        warnings,
+        now,
+        now,
+    )
+    member: dict[str, Any] = {
         "id": pk,
+        "id_number": mask_id_number(number),
         "id_type": data.id_type,
-        "id_number": checked.id_number,
-        **stored,
-        "name": checked.name,
-        "name_initials": name_initials(checked.name),
+        "name": name,
         "sex": checked.sex,
-        "birth_date": checked.birth_date,
-        "phone": checked.phone,
-        "household_id": household_id,
-        "relation_to_head": data.relation_to_head,
-        "hukou_village_id": village.pk,
-        "residence_village_id": residence.pk if residence is not None else None,
-        "status": Person.Status.ALIVE.value,
-        "deceased_on": None,
-        "id_warnings": list(checked.warnings),
-        "created_at": now,
-        "updated_at": now,
+        "birth_date": checked.birth_date.isoformat(),
     }
+    if phone:
+        member["phone"] = phone
+    if relation:
+        member["relation_to_head"] = relation
+    if residence_id is not None:
+        member["residence_village_id"] = residence_id
+    if warnings:
+        member["id_warnings"] = warnings
+    return row, member
 
 
 def _duplicate_in_batch(

@@ -192,7 +192,7 @@ class ImportReport:
 # --- rows -------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Row:
     number: int
     id_number: str = ""
@@ -267,8 +267,9 @@ def _text(value: Any) -> str:
     return text.lstrip("'\t").strip()
 
 
-def _id_text(value: Any) -> tuple[str, str | None]:
-    """The ID number of a cell, or a reason why the sheet has lost it."""
+def _id_text(value: Any, text: str | None = None) -> tuple[str, str | None]:
+    """The ID number of a cell, or a reason why the sheet has lost it (``text`` is the
+    cell's :func:`_text` when the caller has it)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         if abs(value) >= 1e15:
             return (
@@ -276,8 +277,8 @@ def _id_text(value: Any) -> tuple[str, str | None]:
                 "证件号码以数字格式保存，Excel 只保留15位有效数字，末几位已丢失；"
                 "请把该列设为文本后重新录入",
             )
-    text = normalise(_text(value))
-    if _SCIENTIFIC.match(text):
+    text = normalise(_text(value) if text is None else text)
+    if not text.isdigit() and _SCIENTIFIC.match(text):
         return (
             text,
             "证件号码被存成了科学计数法（如5.00222E+17），末几位已丢失；请把该列设为文本后重新录入",
@@ -353,8 +354,33 @@ def village_resolve(*, actor: Any, text: str) -> Village:
 # --- checks -----------------------------------------------------------------------------
 
 
+# The sheet's fields a person's row reads, in the order :func:`_parse_row` unpacks them.
+_ROW_FIELDS = (
+    "name",
+    "id_number",
+    "phone",
+    "relation",
+    "household_number",
+    "head_id_number",
+    "head_name",
+    "address",
+    "identity",
+    "department",
+    "id_type",
+    "sex",
+    "birth_date",
+    "hukou_village",
+    "residence_village",
+)
+
+
+def _row_positions(table: Table) -> tuple[int | None, ...]:
+    """The column of each of :data:`_ROW_FIELDS` in ``table`` (None: not in the sheet)."""
+    return tuple(table.columns.get(key) for key in _ROW_FIELDS)
+
+
 def _parse_row(
-    table: Table,
+    positions: tuple[int | None, ...],
     number: int,
     cells: list[Any],
     *,
@@ -364,27 +390,43 @@ def _parse_row(
     identity_ok: dict[tuple[Any, ...], bool],
     today: dt.date,
 ) -> _Row | None:
-    get = table.value
     size = len(cells)
-    # Each present column's cell as text, once (the sheet's other fields are empty).
-    text = {key: _text(cells[i]) for key, i in table.columns.items() if i < size}
-    raw_id = get(cells, "id_number")
-    name = text.get("name", "")
-    id_number, id_problem = _id_text(raw_id)
+    # Each of the sheet's cells a row reads, as text, once ("" for a column not in the sheet).
+    (
+        name,
+        id_text,
+        phone,
+        relation,
+        household_number,
+        head_id_number,
+        head_name,
+        address,
+        identity,
+        department,
+        id_type_text,
+        sex_text,
+        birth_text,
+        village_text,
+        residence_text,
+    ) = [_text(cells[i]) if i is not None and i < size else "" for i in positions]
+    id_at, birth_at = positions[1], positions[12]
+    id_number, id_problem = _id_text(
+        cells[id_at] if id_at is not None and id_at < size else None, id_text
+    )
     if not id_number and not name:
         return None  # an empty line, or a note under the table
     row = _Row(
-        number=number,
-        id_number=id_number,
-        name=name,
-        phone=text.get("phone", "").replace(" ", ""),
-        relation=text.get("relation", "").translate(_PARENS),
-        household_number=text.get("household_number", ""),
-        head_id_number=normalise(text.get("head_id_number", "")),
-        head_name=text.get("head_name", "").replace(" ", ""),
-        address=text.get("address", ""),
-        identity=text.get("identity", ""),
-        department=text.get("department", ""),
+        number,
+        id_number,
+        name,
+        phone=phone.replace(" ", ""),
+        relation=relation.translate(_PARENS),
+        household_number=household_number,
+        head_id_number=normalise(head_id_number),
+        head_name=head_name.replace(" ", ""),
+        address=address,
+        identity=identity,
+        department=department,
     )
 
     if not name:
@@ -394,22 +436,20 @@ def _parse_row(
     if not id_number:
         row.reject("id_number_required", "未填写公民身份号码")
 
-    id_type_text = text.get("id_type", "")
     id_type = ID_TYPES.get(id_type_text)
     if id_type is None:
         row.reject("invalid_id_type", f"未知的证件类型“{id_type_text}”")
     else:
         row.id_type = id_type
 
-    sex_text = text.get("sex", "")
     sheet_sex = SEXES.get(sex_text)
     if sex_text and sheet_sex is None:
         row.reject("invalid_sex", f"性别“{sex_text}”应为“男”或“女”")
     try:
-        sheet_birth = _date(get(cells, "birth_date"))
+        sheet_birth = _date(cells[birth_at] if birth_at is not None and birth_at < size else None)
     except ValueError:
         sheet_birth = None
-        row.reject("invalid_birth_date", f"出生日期“{text.get('birth_date', '')}”不是日期")
+        row.reject("invalid_birth_date", f"出生日期“{birth_text}”不是日期")
 
     if row.error is None:
         # The registry's own checks, the same function its services call.
@@ -433,7 +473,6 @@ def _parse_row(
             row.sex, row.birth_date = checked.sex, checked.birth_date
             row.checked = checked
 
-    village_text = text.get("hukou_village", "")
     if village_text:
         village, reason = villages.resolve(village_text, need_scope=True)
         if village is None:
@@ -449,7 +488,6 @@ def _parse_row(
     else:
         row.reject("village_required", "未填写户籍村（社区），也未指定导入到哪个村（社区）")
 
-    residence_text = text.get("residence_village", "")
     if residence_text:
         residence, reason = villages.resolve(residence_text, need_scope=False)
         if residence is None:
@@ -724,7 +762,9 @@ def _settle_household(
             continue
         if head.error is not None:
             row.reject("head_rejected", f"本户户主（第{head.number}行）有误，本户未导入")
-        elif row.hukou_village is not None and row.hukou_village != head.hukou_village:
+        elif row.hukou_village is not head.hukou_village and (
+            row.hukou_village is not None and row.hukou_village != head.hukou_village
+        ):
             row.reject(
                 "household_village_mismatch",
                 f"户籍村（社区）与户主（第{head.number}行）的{head.hukou_village.name}不一致",
@@ -807,9 +847,10 @@ def _persons_import(
     rows: list[_Row] = []
     total = len(table.rows)
     identity_ok: dict[tuple[Any, ...], bool] = {}
+    positions = _row_positions(table)
     for done, (number, cells) in enumerate(table.rows, start=1):
         row = _parse_row(
-            table,
+            positions,
             number,
             cells,
             villages=villages,
