@@ -12,6 +12,7 @@ from stdnum.cn import ric
 
 from yibao.collection.hardship import hardship_tags_refresh
 from yibao.collection.models import StaffMember
+from yibao.collection.village_people import village_people_registered
 from yibao.registry.models import District, IdentityTag, Person, Township, Village
 from yibao.registry.pinyin import name_initials
 
@@ -79,7 +80,7 @@ def person(
     phone: str = "13800000000",
 ) -> Person:
     number = number or id_number()
-    return Person.objects.create(
+    made = Person.objects.create(
         id_number=number,
         name=name,
         name_initials=name_initials(name),
@@ -89,6 +90,8 @@ def person(
         hukou_village=village,
         residence_village=residence_village,
     )
+    village_people_registered({village.pk: 1})  # as the registry services do
+    return made
 
 
 def tag(

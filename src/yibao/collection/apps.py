@@ -9,5 +9,7 @@ class CollectionConfig(AppConfig):
 
     def ready(self) -> None:
         from .hardship import hardship_tags_heal
+        from .village_people import village_people_heal
 
         post_migrate.connect(hardship_tags_heal, sender=self)
+        post_migrate.connect(village_people_heal, sender=self)

@@ -108,21 +108,30 @@ def cmd_progress(args: argparse.Namespace) -> int:
     engine = get_policy(policy_id)
     if args.rebuild_hardship:
         from .hardship import hardship_tags_rebuild
+        from .village_people import village_people_rebuild
 
         rows = hardship_tags_rebuild()
         print(f"已按身份标识、死亡、其他参保和缴费记录重写困难群体读取表：{rows}行")
+        counts = village_people_rebuild()
+        print(f"已按人员、死亡和其他参保记录重写各村应参保人数表：{counts}行")
         return 0
     if args.check:
         from .hardship import hardship_tags_check
+        from .village_people import village_people_check
 
         wrong = selectors.paid_mirror_check(actor=actor, benefit_year=engine.benefit_year)
         stale = hardship_tags_check()
+        miscounted = village_people_check()
         if args.json:
             _print_json(
                 {
                     "benefit_year": engine.benefit_year,
                     "mismatched_enrollments": wrong,
                     "stale_hardship_tags": stale,
+                    "miscounted_villages": [
+                        {"village_id": village, "benefit_year": year}
+                        for village, year in miscounted
+                    ],
                 }
             )
         else:
@@ -137,7 +146,14 @@ def cmd_progress(args: argparse.Namespace) -> int:
                 )
             else:
                 print("困难群体读取表与身份标识、死亡、其他参保和缴费记录一致")
-        return 1 if wrong or stale else 0
+            if miscounted:
+                print(
+                    f"各村应参保人数表有{len(miscounted)}个村（年度）与人员记录不一致："
+                    f"{miscounted[:50]}（yibao progress --rebuild-hardship 重写）"
+                )
+            else:
+                print("各村应参保人数表与人员、死亡和其他参保记录一致")
+        return 1 if wrong or stale or miscounted else 0
     day = args.date or clock.today()
     rows = selectors.village_progress(actor=actor, policy_id=policy_id, on=args.date)
     week_start = day - dt.timedelta(days=WEEK - 1)
@@ -392,11 +408,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--check",
         action="store_true",
-        help="核对：每条参保登记的已缴状态与缴费时间是否与缴费台账（未冲正的缴费）一致",
+        help="核对：每条参保登记的已缴状态与缴费时间是否与缴费台账（未冲正的缴费）一致；"
+        "困难群体读取表和各村应参保人数表是否与原始记录一致",
     )
     p.add_argument(
         "--rebuild-hardship",
         action="store_true",
-        help="按原始记录重写通报的困难群体读取表（绕过业务服务批量写入后使用）",
+        help="按原始记录重写通报的困难群体读取表和各村应参保人数表（绕过业务服务批量写入后使用）",
     )
     p.set_defaults(func=cmd_progress)

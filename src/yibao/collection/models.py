@@ -468,3 +468,29 @@ class HardshipTag(models.Model):
             models.UniqueConstraint(fields=["tag", "benefit_year"], name="hardship_tag_per_year")
         ]
         indexes = [models.Index(fields=["person", "benefit_year"], name="hardship_tag_person_idx")]
+
+
+class VillagePeople(models.Model):
+    """The people of a household-register village who should enroll for a benefit year as
+    far as today's records tell: alive now and without other insurance for the year (one
+    row per village that has any, for each benefit year of the shipped policies). The
+    bulletin's should-enroll count for a day is this plus the people of the village who
+    died after that day (:func:`yibao.collection.selectors.should_enroll_counts`), so that
+    it reads 1,200 rows and the few deaths instead of a million people.
+
+    Kept by one function, :func:`yibao.collection.village_people.village_people_refresh`,
+    which every write path that adds a person or changes a person's death or other
+    insurance calls in its transaction (it recounts those villages from the people);
+    ``yibao progress --check`` compares it with the people and ``yibao progress
+    --rebuild-hardship`` rewrites it."""
+
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", db_index=False)
+    benefit_year = models.PositiveSmallIntegerField()
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "benefit_year"], name="village_people_per_year"
+            )
+        ]

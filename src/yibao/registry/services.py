@@ -141,6 +141,7 @@ def _person_create(
         existing = Person.objects.select_related("hukou_village").get(id_digest=digest)
         raise _duplicate(existing, actor) from None
     audit_record(actor=actor, action="person.register", instance=person, after=snapshot(person))
+    _village_people_registered({hukou_village.pk: 1})
     return person
 
 
@@ -418,6 +419,7 @@ def _households_register(
             for household, members in zip(household_rows, members_of, strict=True)
         ]
     )
+    _village_people_registered({village.pk: len(person_ids)})
     return _Written(household_rows, new_ids)
 
 
@@ -757,6 +759,16 @@ def identity_tags_add_many(*, actor: Any, tags: Sequence[IdentityTagData]) -> in
     return len(new)
 
 
+def _village_people_registered(people: dict[int, int]) -> None:
+    """Count newly registered people (village id -> how many) in the villages' should-enroll
+    counts. Called last in a write's transaction (after its audit entry), as the death and
+    other-insurance paths take a count's row: every path takes the audit chain's lock
+    before a count's."""
+    from yibao.collection.village_people import village_people_registered  # as below
+
+    village_people_registered(people)
+
+
 def _hardship_refresh(person_ids: Iterable[int]) -> None:
     """The bulletin's hardship read rows of ``person_ids``, rewritten in this transaction."""
     from yibao.collection.hardship import hardship_tags_refresh  # collection builds on registry
@@ -878,6 +890,9 @@ def other_insurance_record(
 ) -> OtherInsurance:
     """Record that ``person`` is insured elsewhere (employee insurance, another place, student
     insurance at their university); ``ended_on`` is the day employee insurance stopped."""
+    # Under the person's lock, as a death is recorded: the villages' should-enroll counts
+    # take a person off once (village_people_insured_elsewhere).
+    person = Person.objects.select_for_update().get(pk=person.pk)
     require_person(actor, person, write=True)
     if kind not in OtherInsurance.Kind.values:
         raise ApplicationError("invalid_kind", f"未知的参保类型“{kind}”", kind=kind)
@@ -899,6 +914,9 @@ def other_insurance_record(
         actor=actor, action="other_insurance.record", instance=record, after=snapshot(record)
     )
     _hardship_refresh([person.pk])
+    from yibao.collection.village_people import village_people_insured_elsewhere  # as above
+
+    village_people_insured_elsewhere(person, benefit_year)  # last, as a registration's
     return record
 
 
@@ -946,6 +964,9 @@ def person_mark_deceased(
             after=snapshot(enrollment),
         )
     _hardship_refresh([person.pk])
+    from yibao.collection.village_people import village_people_died  # as above
+
+    village_people_died(person)  # last, as a registration's
     return person
 
 
