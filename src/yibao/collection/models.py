@@ -478,11 +478,10 @@ class VillagePeople(models.Model):
     died after that day (:func:`yibao.collection.selectors.should_enroll_counts`), so that
     it reads 1,200 rows and the few deaths instead of a million people.
 
-    Kept by one function, :func:`yibao.collection.village_people.village_people_refresh`,
-    which every write path that adds a person or changes a person's death or other
-    insurance calls in its transaction (it recounts those villages from the people);
-    ``yibao progress --check`` compares it with the people and ``yibao progress
-    --rebuild-hardship`` rewrites it."""
+    Kept by :mod:`yibao.collection.village_people`, whose functions every write path that
+    adds a person or changes a person's death or other insurance calls in its transaction
+    (each adds to or takes from a count); ``yibao progress --check`` compares the counts
+    with the people and ``yibao progress --rebuild-hardship`` rewrites them."""
 
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", db_index=False)
     benefit_year = models.PositiveSmallIntegerField()
