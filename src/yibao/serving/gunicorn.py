@@ -22,10 +22,6 @@ class ServerOptions:
     access_log: str | None = "-"  # "-": standard output; None: no access log
 
 
-# "gthread": gunicorn's threaded worker with a plain queue for its threads (serving/worker.py).
-WORKER_CLASSES = {"gthread": "yibao.serving.worker.ThreadWorker", "sync": "sync"}
-
-
 def gunicorn_argv(options: ServerOptions) -> list[str]:
     argv = [
         sys.executable,
@@ -37,7 +33,7 @@ def gunicorn_argv(options: ServerOptions) -> list[str]:
         "--workers",
         str(options.workers),
         "--worker-class",
-        WORKER_CLASSES[options.worker_class],
+        options.worker_class,
         "--timeout",
         str(options.timeout_seconds),
         "--graceful-timeout",
