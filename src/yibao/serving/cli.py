@@ -13,10 +13,12 @@ from .gunicorn import ServerOptions, exec_gunicorn
 
 
 def default_workers() -> int:
-    # One process more than cores, each with many threads (README, "Serving"): payments from
-    # the threads of one process are written as one group (group commit), so fewer, fuller
-    # processes beat gunicorn's 2×cores+1 rule of thumb, measured with bench_http.py.
-    return (os.cpu_count() or 1) + 1
+    # One process per core, each with many threads (README, "Serving"): payments from the
+    # threads of one process are written as one group (group commit), so few, full processes
+    # beat gunicorn's 2×cores+1 rule of thumb; on 2 cores 2 × 16 beat 3 × 16 by 10% on SQLite
+    # and 4% on PostgreSQL in alternating bench_http.py runs ("Payments over HTTP, fifth pass"
+    # in docs/speed-history.md).
+    return os.cpu_count() or 1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers",
         type=int,
         default=os.environ.get("YIBAO_WORKERS"),
-        help="工作进程数（环境变量 YIBAO_WORKERS），默认 CPU核数+1",
+        help="工作进程数（环境变量 YIBAO_WORKERS），默认 CPU核数",
     )
     serve.add_argument(
         "--threads",
