@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from yibao.core.bulk import analyze
 from yibao.policy import list_policies
@@ -177,14 +178,23 @@ def hardship_tags_heal(**_: Any) -> tuple[int, ...]:
     """After ``migrate`` (a ``post_migrate`` receiver of the collection app): when tags exist
     and a kept year has no row at all (the table just created over an existing ledger, or a
     policy of a new benefit year shipped), rebuild the rows; the years that were missing."""
-    if HardshipTag._meta.db_table not in connection.introspection.table_names():
+    return heal_kept_years(HardshipTag, IdentityTag.objects.all(), hardship_tags_rebuild)
+
+
+def heal_kept_years(
+    model: Any, sources: QuerySet[Any], rebuild: Callable[[], int]
+) -> tuple[int, ...]:
+    """Rebuild ``model``'s kept rows (a read table with a ``benefit_year`` per row, written by
+    ``rebuild`` from ``sources``) when its table exists, ``sources`` has rows, and a kept
+    year has no row at all; the years that were missing."""
+    if model._meta.db_table not in connection.introspection.table_names():
         return ()  # migrated to a point before the table
-    if not IdentityTag.objects.exists():
+    if not sources.exists():
         return ()
-    have = set(HardshipTag.objects.order_by().values_list("benefit_year", flat=True).distinct())
+    have = set(model.objects.order_by().values_list("benefit_year", flat=True).distinct())
     missing = tuple(year for year in hardship_years() if year not in have)
     if missing:
-        hardship_tags_rebuild()
+        rebuild()
     return missing
 
 

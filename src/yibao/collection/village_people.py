@@ -32,7 +32,7 @@ from django.db.models import Count
 from yibao.core.bulk import analyze
 from yibao.registry.models import OtherInsurance, Person
 
-from .hardship import hardship_years
+from .hardship import hardship_years, heal_kept_years
 from .models import VillagePeople
 
 CHUNK = 500  # villages per statement (SQLite's limit on query parameters)
@@ -134,15 +134,8 @@ def village_people_heal(**_: Any) -> tuple[int, ...]:
     exist and a kept year has no row at all (the table just created over an existing
     register, or a policy of a new benefit year shipped), rebuild the rows; the years that
     were missing."""
-    if VillagePeople._meta.db_table not in connection.introspection.table_names():
-        return ()  # migrated to a point before the table
-    if not Person.objects.filter(status=Person.Status.ALIVE).exists():
-        return ()
-    have = set(VillagePeople.objects.order_by().values_list("benefit_year", flat=True).distinct())
-    missing = tuple(year for year in hardship_years() if year not in have)
-    if missing:
-        village_people_rebuild()
-    return missing
+    alive = Person.objects.filter(status=Person.Status.ALIVE)
+    return heal_kept_years(VillagePeople, alive, village_people_rebuild)
 
 
 def village_people_check() -> list[tuple[int, int]]:
