@@ -39,7 +39,7 @@ from yibao.core.access import (
     scope_of,
 )
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
-from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused
+from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused, insert_models
 from yibao.core.errors import ApplicationError
 from yibao.core.grouping import ALONE, Alone, GroupCommit
 from yibao.core.prepared import Bound, Prepared, together
@@ -1498,9 +1498,7 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
         enrollment.status = Enrollment.Status.PAID
         enrollment.paid_at = pending.payment.paid_at
     _store_quotes([(p.enrollment, p.quote) for p in pendings])
-    Enrollment.objects.bulk_create(
-        [p.enrollment for p in pendings if p.new_enrollment], batch_size=500
-    )
+    insert_models([p.enrollment for p in pendings if p.new_enrollment])
     for pending in pendings:
         pending.payment.enrollment = pending.enrollment
     # The enrollments that existed: paid and re-quoted, as one set.
@@ -1512,7 +1510,7 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
         Enrollment.objects.bulk_update(
             existing, [*QUOTE_FIELDS, "status", "paid_at"], batch_size=500
         )
-    Payment.objects.bulk_create([p.payment for p in pendings], batch_size=500)
+    insert_models([p.payment for p in pendings])
     entries = []
     at = timezone.now()
     for pending in pendings:

@@ -268,3 +268,56 @@ def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
         return len(values)
+
+
+# Rows per INSERT ... RETURNING of insert_models (SQLite allows 32,766 bound values).
+INSERT_MODELS_ROWS = 500
+_INSERT_PLANS: dict[tuple[str, str], tuple[str, list[Any], list[Any]]] = {}
+
+
+def insert_models(objs: Sequence[Any]) -> None:
+    """Insert new model instances of one model, as ``bulk_create`` does (defaults as the
+    instances hold them, ``auto_now``/``auto_now_add`` stamped, values prepared by their
+    fields, the primary keys set from ``RETURNING``), without its query compiler: the SQL
+    text is made once per model and row count, so a group of payments spends its time on
+    the values, not on building the statement (the compiler was a seventh of a payment
+    request). No signals, as with ``bulk_create``."""
+    if not objs:
+        return
+    meta = type(objs[0])._meta
+    key = (connection.vendor, meta.label)
+    plan = _INSERT_PLANS.get(key)
+    if plan is None:
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(f.column) for f in fields)
+        stamped = [
+            f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
+        plan = _INSERT_PLANS[key] = (
+            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ",
+            fields,
+            stamped,
+        )
+    head, fields, stamped = plan
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returning = f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    for obj in objs:
+        for field in stamped:
+            field.pre_save(obj, add=True)  # sets now() on the instance, as save() would
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), INSERT_MODELS_ROWS):
+            chunk = objs[start : start + INSERT_MODELS_ROWS]
+            params = [
+                field.get_db_prep_save(getattr(obj, field.attname), connection)
+                for obj in chunk
+                for field in fields
+            ]
+            cursor.execute(head + ", ".join([marks] * len(chunk)) + returning, params)
+            ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) != len(chunk):
+                raise AssertionError("one id per inserted row")
+            for obj, pk in zip(chunk, ids, strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
