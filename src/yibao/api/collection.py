@@ -75,15 +75,16 @@ def payment_record(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=64),
 ) -> Any:
     actor = request.auth
-    person = access_person(actor, payload.person_id)
     taken_by = (
         access_collector(actor, payload.taken_by_collector_id)
         if payload.taken_by_collector_id is not None
         else None
     )
+    # The person is read once, locked, in the payment's transaction, and refused there (as
+    # not found) when outside the actor's scope.
     result = services.payment_submit(
         actor=actor,
-        person=person,
+        person=payload.person_id,
         policy_id=payload.policy,
         tier=payload.tier,
         amount=payload.amount,

@@ -85,7 +85,9 @@ T = TypeVar("T")
 class PaymentItem:
     """One payment of a batch, with the arguments :func:`payment_record` takes."""
 
-    person: Person
+    person: Person | int
+    """The person, or their id (the API gives the id: the person is then read once, under
+    the group's lock, and checked against the actor's scope there)."""
     policy_id: str
     tier: int
     amount: Decimal | int | str
@@ -874,7 +876,7 @@ def payment_record(
 def payment_submit(
     *,
     actor: Any,
-    person: Person,
+    person: Person | int,
     policy_id: str,
     tier: int,
     amount: Decimal | int | str,
@@ -886,7 +888,9 @@ def payment_submit(
     backdate_reason: str = "",
     taken_by: StaffMember | None = None,
 ) -> PaymentResult:
-    """:func:`payment_record`, telling whether this call recorded the payment.
+    """:func:`payment_record`, telling whether this call recorded the payment. ``person`` may
+    be an id (the API's): the person is then read only under the payment's lock, and one
+    outside the actor's scope is refused there as not found, as the API's lookup would.
 
     ``created`` is ``False`` when the receipt number or idempotency key was already used for
     the same person and amount, and the result is that first payment (a replayed retry).
@@ -1065,15 +1069,24 @@ def _reused(
     )
 
 
-def _previous_payments_reads(checked: Sequence[_Checked]) -> dict[str, list[Bound]]:
+def _previous_payments_reads(
+    receipt_numbers: Iterable[str | None], idempotency_keys: Iterable[str | None]
+) -> dict[str, list[Bound]]:
     """The queries for the payments already recorded under the batch's receipt numbers and
     idempotency keys (:func:`_previous_payments` takes their results)."""
-    receipts = sorted({c.receipt_number for c in checked if c.receipt_number})
-    keys = sorted({c.idempotency_key for c in checked if c.idempotency_key})
     return {
-        field: [_PAYMENTS_BY[field].bind(chunk) for chunk in _chunks(values)]
-        for field, values in (("receipt_number", receipts), ("idempotency_key", keys))
+        field: [
+            _PAYMENTS_BY[field].bind(chunk) for chunk in _chunks(sorted(set(filter(None, values))))
+        ]
+        for field, values in (
+            ("receipt_number", receipt_numbers),
+            ("idempotency_key", idempotency_keys),
+        )
     }
+
+
+def _person_id(item: PaymentItem) -> int:
+    return item.person if isinstance(item.person, int) else item.person.pk
 
 
 def _previous_payments(read: dict[str, list[Payment]]) -> dict[tuple[str, str], Payment]:
@@ -1134,30 +1147,19 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
     for actor, _ in requests:
         if id(actor) not in actors:
             actors[id(actor)] = _Actor.of(actor)
-    checked: dict[int, _Checked] = {}
-    for row, (actor, item) in enumerate(requests, start=1):
-        office = actors[id(actor)].office
-        try:
-            check = _Checked(
-                person_id=item.person.pk,
-                amount=_money(item.amount, what="缴费金额"),
-                paid_at=_payment_moment(
-                    item.paid_at, item.backdate_reason, now=now, office=office, person=item.person
-                ),
-                receipt_number=(item.receipt_number or "").strip() or None,
-                idempotency_key=(item.idempotency_key or "").strip() or None,
-            )
-            if item.taken_by is not None and not office:
-                raise ApplicationError(
-                    "taken_by_office_only",
-                    f"{item.person.label}：代征收员补录其收取的缴费须由街道社保所或区医保局办理",
-                    person=item.person.label,
-                )
-            checked[row] = check
-        except ApplicationError as error:
-            refuse(error, row)
     if not requests:
         return []
+    # What the reads need of each row; every check is made row by row once the person is
+    # read (locked), the scope's first.
+    wanted = {row: _person_id(item) for row, (_, item) in enumerate(requests, start=1)}
+    receipts = {
+        row: (item.receipt_number or "").strip() or None
+        for row, (_, item) in enumerate(requests, start=1)
+    }
+    idempotency_keys = {
+        row: (item.idempotency_key or "").strip() or None
+        for row, (_, item) in enumerate(requests, start=1)
+    }
 
     shipped: dict[str, PolicyEngine | None] = {}
     for _, item in requests:
@@ -1167,22 +1169,24 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
             except ApplicationError:
                 shipped[item.policy_id] = None  # refused below, in the row that names it
     years = sorted({policy.benefit_year for policy in shipped.values() if policy is not None})
-    chunks = _chunks(sorted({item.person.pk for _, item in requests}))
+    chunks = _chunks(sorted(set(wanted.values())))
     # The collector and day each payment will be recorded under, as the loop below sets them
     # (a guess that misses only costs the query it saves).
     days: set[tuple[int, dt.date]] = set()
-    for row, (actor, item) in enumerate(requests, start=1):
+    for actor, item in requests:
         collector_id = (
             item.taken_by.pk if item.taken_by is not None else actors[id(actor)].collector_id
         )
-        if row in checked and collector_id is not None:
-            days.add((collector_id, timezone.localtime(checked[row].paid_at).date()))
+        if collector_id is not None and (
+            item.paid_at is None or not timezone.is_naive(item.paid_at)
+        ):
+            days.add((collector_id, timezone.localtime(item.paid_at or now).date()))
     open_days = sorted(days)
     # Every read of the checks at once (one round trip on PostgreSQL).
     read = together(
         {
             "persons": [_PERSONS_LOCKED.bind(chunk) for chunk in chunks],
-            **_previous_payments_reads(list(checked.values())),
+            **_previous_payments_reads(receipts.values(), idempotency_keys.values()),
             **{
                 f"supplement {policy_id}": [_LATEST_SUPPLEMENT.bind(policy_id)]
                 for policy_id, policy in shipped.items()
@@ -1241,14 +1245,27 @@ def _payments_record(*, requests: Sequence[tuple[Any, PaymentItem]], batch: bool
     by_key: dict[tuple[str, str], _Pending] = {}
     paid_here: dict[tuple[int, int], _Pending] = {}
     for row, (actor, item) in enumerate(requests, start=1):
-        if row not in checked:
-            continue
-        check, who = checked[row], actors[id(actor)]
+        who = actors[id(actor)]
         try:
-            person = persons.get(check.person_id)
+            person = persons.get(wanted[row])
             if person is None:
-                raise not_found(f"编号为{check.person_id}的参保人", person_id=check.person_id)
+                raise not_found(f"编号为{wanted[row]}的参保人", person_id=wanted[row])
             who.scope.require_person(person, write=True)
+            check = _Checked(
+                person_id=person.pk,
+                amount=_money(item.amount, what="缴费金额"),
+                paid_at=_payment_moment(
+                    item.paid_at, item.backdate_reason, now=now, office=who.office, person=person
+                ),
+                receipt_number=receipts[row],
+                idempotency_key=idempotency_keys[row],
+            )
+            if item.taken_by is not None and not who.office:
+                raise ApplicationError(
+                    "taken_by_office_only",
+                    f"{person.label}：代征收员补录其收取的缴费须由街道社保所或区医保局办理",
+                    person=person.label,
+                )
             keys = [
                 (field, value)
                 for field, value in (
