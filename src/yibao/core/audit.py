@@ -169,15 +169,7 @@ def _stored(dumped: str) -> JSONText | None:
     return None if dumped == "null" else JSONText(dumped)
 
 
-def audit_dump(entries: list[AuditEntry]) -> list[tuple[str, str]]:
-    """Each entry's before and after as :func:`audit_bulk` stores them (for a caller that
-    dumps them while the database is busy with something else)."""
-    return [(canonical_json(e.before), canonical_json(e.after)) for e in entries]
-
-
-def audit_bulk(
-    entries: list[AuditEntry], *, dumped: list[tuple[str, str]] | None = None
-) -> list[AuditEntry]:
+def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
     """Append ``entries`` (from :func:`audit_entry`) in order: sealed into the hash chain and
     written as one set (:func:`yibao.core.bulk.insert_rows`; the database numbers them in
     order, under the chain's lock). Each before and after is dumped to JSON once: the text
@@ -192,12 +184,8 @@ def audit_bulk(
         def rows() -> Iterator[tuple[Any, ...]]:
             # Each entry dumped, sealed and handed to the insert in turn (PostgreSQL's COPY
             # writes the entries before it meanwhile).
-            texts = iter(dumped) if dumped is not None else None
             for e in entries:
-                if texts is None:
-                    before, after = canonical_json(e.before), canonical_json(e.after)
-                else:
-                    before, after = next(texts)
+                before, after = canonical_json(e.before), canonical_json(e.after)
                 seal(e, before, after)
                 yield (
                     e.at,

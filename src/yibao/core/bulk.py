@@ -126,40 +126,6 @@ def present(model: Any, field: str, values: Iterable[Any]) -> set[Any]:
     return found
 
 
-# Every deferrable constraint of the schema is a foreign key, INITIALLY DEFERRED (Django's):
-# the second statement puts them back in that mode for the rest of the transaction
-# (``test_every_deferrable_constraint_is_a_foreign_key_initially_deferred``).
-_CHECK_DEFERRED = b"SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED"
-
-
-@contextmanager
-def deferred_checks_meanwhile() -> Iterator[None]:
-    """PostgreSQL: the deferred checks of the rows this transaction has written so far (its
-    foreign keys) run on the server while the block runs, instead of all at commit while the
-    client waits. The statement is sent without waiting for it: the block must not use the
-    database (the client's own work only); its end waits for the checks and raises their
-    error as Django's ``IntegrityError``. Nothing on SQLite or outside a transaction."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        yield
-        return
-    from psycopg import errors, generators, pq
-
-    conn = connection.connection
-    pgconn = conn.pgconn
-    pgconn.send_query(_CHECK_DEFERRED)
-    conn.wait(generators.send(pgconn))
-    try:
-        yield
-    finally:
-        # Always read the answers, also when the block failed: the connection is then ready
-        # for the rollback.
-        results = conn.wait(generators.fetch_many(pgconn))
-    for result in results:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            with connection.wrap_database_errors:
-                raise errors.error_from_result(result, encoding=conn.info.encoding)
-
-
 def analyze(*models: Any) -> None:
     """Refresh PostgreSQL's statistics of ``models``' tables (nothing on SQLite, whose
     planner needs none for these lookups)."""

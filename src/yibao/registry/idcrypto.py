@@ -194,18 +194,14 @@ def last6_digest(ending: str, *, key: FieldKey | None = None) -> str:
     return _digest(key or current_key(), b"last6:", normalise(ending)[-LAST_DIGITS:])
 
 
-def id_number_fields(
-    number: str, *, key: FieldKey | None = None, digest: str | None = None
-) -> dict[str, Any]:
+def id_number_fields(number: str, *, key: FieldKey | None = None) -> dict[str, Any]:
     """The stored columns of one ID number: ``id_cipher``, ``id_digest``, ``id_last6_digest``.
 
     The one place a number is encrypted: the registry services, the importers and any bulk
-    writer call it once per person. ``digest`` is the number's :func:`id_digest` under
-    ``key`` when the caller has made it already (to look the number up first)."""
+    writer call it once per person."""
     key = key or current_key()
     number = normalise(number)
-    if digest is None:
-        digest = _digest(key, b"full:", number)
+    digest = _digest(key, b"full:", number)
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = key.aead.encrypt(nonce, number.encode("utf-8"), digest.encode("ascii"))
     return {

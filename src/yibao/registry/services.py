@@ -27,20 +27,19 @@ from yibao.core.access import (
 )
 from yibao.core.audit import (
     audit_bulk,
-    audit_dump,
     audit_entry,
     audit_event,
     audit_record,
     snapshot,
     snapshot_values,
 )
-from yibao.core.bulk import deferred_checks_meanwhile, insert_rows, present, reserve_ids
+from yibao.core.bulk import insert_rows, present, reserve_ids
 from yibao.core.errors import ApplicationError
 from yibao.core.masking import mask_id_number
 from yibao.policy import policies_for
 
 from .checks import CheckedPerson, person_fields_check
-from .idcrypto import FieldKey, current_key, id_digest, id_number_decrypt, id_number_fields
+from .idcrypto import FieldKey, current_key, id_number_decrypt, id_number_fields
 from .models import Household, IdentityTag, OtherInsurance, Person, Village
 from .pinyin import name_initials
 from .selectors import id_number_models, whole_id_number
@@ -61,10 +60,10 @@ class PersonData:
     # What person_fields_check returned for exactly these fields, when the caller has run
     # it already (the importer checks every row for its report); otherwise the service runs it.
     checked: CheckedPerson | None = None
-    # The blind index of the checked number (id_digest), when the caller has made it
-    # already (the importer looks registered numbers up by it); the number is sealed with
-    # it as its row is written (id_number_fields), otherwise the service makes it.
-    digest: str | None = None
+    # What id_number_fields returned for the checked number, when the caller has sealed it
+    # already (the importer looks registered numbers up by that blind index); otherwise the
+    # service seals it.
+    sealed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,18 +292,21 @@ def _households(village: Village, written: _Written) -> list[Household]:
     return result
 
 
-# A person of a batch once checked: the checked fields and the number's blind index, or why
-# not.
-_Prepared = tuple[PersonData, CheckedPerson | ApplicationError, str]
+# A person of a batch once checked: the checked fields and the stored ID columns, or why not.
+_Prepared = tuple[PersonData, CheckedPerson | ApplicationError, dict[str, Any]]
 
 
 def _prepare(data: PersonData, today: dt.date, key: FieldKey) -> _Prepared:
     try:
         checked = _checked(data, today)
     except ApplicationError as error:
-        return data, error, ""
-    digest = data.digest
-    return data, checked, digest if digest is not None else id_digest(checked.id_number, key=key)
+        return data, error, {}
+    sealed = data.sealed
+    return (
+        data,
+        checked,
+        sealed if sealed is not None else id_number_fields(checked.id_number, key=key),
+    )
 
 
 def _households_register(
@@ -365,7 +367,7 @@ def _households_register(
         ids = iter(person_ids)
         for household, persons in zip(household_rows, prepared, strict=True):
             members = []
-            for member, checked, digest in persons:
+            for member, checked, fields in persons:
                 assert isinstance(checked, CheckedPerson)
                 pk = next(ids)
                 residence = member.residence_village
@@ -373,8 +375,7 @@ def _households_register(
                     pk,
                     member,
                     checked,
-                    # Sealed here, while the rows before it are written.
-                    id_number_fields(checked.id_number, key=key, digest=digest),
+                    fields,
                     household_id=household[0],
                     village_id=village.pk,
                     residence_id=residence.pk if residence is not None else None,
@@ -394,15 +395,14 @@ def _households_register(
         # request meanwhile: the refusal of its row, else the first registered number found.
         refusal = _refusal(actor, numbers, prepared, rows=rows, looked_up=True)
         if refusal is None:
-            digests = [digest for persons in prepared for *_, digest in persons]
+            digests = [fields["id_digest"] for persons in prepared for *_, fields in persons]
             refusal = _raced(digests, [n for n in numbers if n], actor)
         if refusal is None:
             raise
         raise refusal from None
-    # One entry per household: the business action, with every member it registered. Made
-    # while the server checks the foreign keys of the rows just written.
-    with deferred_checks_meanwhile():
-        entries = [
+    # One entry per household: the business action, with every member it registered.
+    audit_bulk(
+        [
             audit_entry(
                 actor=actor,
                 action="household.register",
@@ -418,8 +418,7 @@ def _households_register(
             )
             for household, members in zip(household_rows, members_of, strict=True)
         ]
-        dumped = audit_dump(entries)
-    audit_bulk(entries, dumped=dumped)
+    )
     _village_people_registered({village.pk: len(person_ids)})
     return _Written(household_rows, new_ids)
 
@@ -439,7 +438,7 @@ def _refusal(
     registered: dict[str, Person] = {}
     if looked_up:
         taken_numbers = present(Household, "number", (n for n in numbers if n))
-        digests = (digest for h in prepared for *_, digest in h if digest)
+        digests = (f["id_digest"] for h in prepared for *_, f in h if f)
         for chunk in _chunks(sorted(present(Person, "id_digest", digests))):
             for person in Person.objects.filter(id_digest__in=chunk).select_related(
                 "hukou_village"
@@ -451,9 +450,10 @@ def _refusal(
         try:
             if number is not None and (number in taken_numbers or number in seen_numbers):
                 raise _household_exists(number)
-            for _, checked, digest in persons:
+            for _, checked, fields in persons:
                 if isinstance(checked, ApplicationError):
                     raise checked
+                digest = fields["id_digest"]
                 if digest in registered:
                     raise _duplicate(registered[digest], actor)
                 if digest in seen_persons:
@@ -565,7 +565,7 @@ def _with_relation(data: PersonData, relation: str) -> PersonData:
         sex=data.sex,
         birth_date=data.birth_date,
         checked=data.checked,
-        digest=data.digest,
+        sealed=data.sealed,
     )
 
 

@@ -37,7 +37,7 @@ from yibao.core.masking import mask_id_number
 from yibao.core.models import AuditLog
 from yibao.policy import PolicyError, get_policy
 from yibao.registry.checks import HEAD_RELATIONS, CheckedPerson, person_fields_check
-from yibao.registry.idcrypto import current_key, id_digest
+from yibao.registry.idcrypto import current_key, id_number_fields
 from yibao.registry.idnumbers import normalise, parse_id_number
 from yibao.registry.models import Household, Person, Village
 from yibao.registry.selectors import persons_by_digest, persons_by_id_number
@@ -213,7 +213,7 @@ class _Row:
     error: tuple[str, str] | None = None  # (code, reason)
     existing: Person | None = None  # registered under the same name: skipped
     checked: CheckedPerson | None = None  # person_fields_check's answer for this row
-    digest: str | None = None  # the blind index (id_digest) of the checked number
+    sealed: dict[str, Any] | None = None  # id_number_fields of the checked number
 
     def reject(self, code: str, reason: str) -> None:
         if self.error is None:
@@ -239,7 +239,7 @@ class _Row:
             sex=self.sex,
             birth_date=self.birth_date,
             checked=self.checked,
-            digest=self.digest,
+            sealed=self.sealed,
         )
 
 
@@ -546,15 +546,14 @@ def _check_duplicates_and_database(rows: list[_Row]) -> None:
                 "duplicate_in_file",
                 f"证件号码与第{first.number}行（{first.name}）重复",
             )
-    # Each row to write gets its blind index here, once: the one it is looked up by is the
-    # one the registry stores (handed to it with the row, which seals the number with it as
-    # the row is written).
+    # Each row to write is sealed here, once: the blind index it is looked up by is the one
+    # the registry stores (handed to it with the row).
     key = current_key()
     wanted: dict[str, str] = {}
     for row in rows:
         if row.id_number and row.error is None:
-            row.digest = id_digest(row.id_number, key=key)
-            wanted[row.digest] = row.id_number
+            row.sealed = id_number_fields(row.id_number, key=key)
+            wanted[row.sealed["id_digest"]] = row.id_number
     existing = persons_by_digest(
         wanted, among=Person.objects.select_related("hukou_village", "household")
     )
