@@ -39,7 +39,13 @@ from yibao.core.access import (
     scope_of,
 )
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
-from yibao.core.bulk import ANALYZE_ROWS, analyze, gc_paused, insert_models
+from yibao.core.bulk import (
+    ANALYZE_ROWS,
+    analyze,
+    analyze_when_grown,
+    gc_paused,
+    insert_models,
+)
 from yibao.core.errors import ApplicationError
 from yibao.core.grouping import ALONE, Alone, GroupCommit
 from yibao.core.prepared import Bound, Prepared, together
@@ -1561,6 +1567,9 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
     hardship_tags_refresh(p.person.pk for p in pendings if p.person.pk in tagged)
     if len(pendings) >= ANALYZE_ROWS:
         analyze(Enrollment, Payment)
+    else:
+        analyze_when_grown(Enrollment, sum(p.new_enrollment for p in pendings))
+        analyze_when_grown(Payment, len(pendings))
 
 
 @transaction.atomic
