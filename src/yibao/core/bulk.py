@@ -320,10 +320,11 @@ _INSERT_PLANS: dict[tuple[str, str], tuple[str, list[Any], list[Any]]] = {}
 def insert_models(objs: Sequence[Any]) -> None:
     """Insert new model instances of one model, as ``bulk_create`` does (defaults as the
     instances hold them, ``auto_now``/``auto_now_add`` stamped, values prepared by their
-    fields, the primary keys set from ``RETURNING``), without its query compiler: the SQL
-    text is made once per model and row count, so a group of payments spends its time on
-    the values, not on building the statement (the compiler was a seventh of a payment
-    request). No signals, as with ``bulk_create``."""
+    fields, the primary keys set from ``RETURNING``), without its query compiler: the
+    statement's column list is made once per model and only its row markers per call, so a
+    group of payments spends its time on the values, not on building the statement. Keys are
+    matched to rows in ``RETURNING``'s order, as ``bulk_create`` matches them. No signals, as
+    with ``bulk_create``."""
     if not objs:
         return
     meta = type(objs[0])._meta
