@@ -6,7 +6,8 @@ Not a test. On a fresh database (SQLite by default, PostgreSQL with ``DATABASE_U
    importer (``persons_import``), and issues an API token for the township office;
 2. starts ``yibao serve`` (gunicorn, ``yibao.wsgi``) on 127.0.0.1 only, with its own secret
    key, and waits until it answers;
-3. runs ``--clients`` threads, each with one keep-alive connection (``http.client``), that
+3. runs ``--clients`` clients, each with one keep-alive HTTP/1.1 connection (asyncio streams,
+   all in one thread, so that the load generator takes little of the cores it shares), that
    ``POST /api/v1/payments`` one payment per person with an ``Idempotency-Key``; every
    ``--retry-every``-th payment is sent again with the same key (a tablet that lost the
    answer), and must be answered 200 with the same payment;
@@ -16,7 +17,7 @@ Not a test. On a fresh database (SQLite by default, PostgreSQL with ``DATABASE_U
 The baseline, in the same run and before the payments: the same clients ask the same server
 a trivial authenticated question (``GET /api/v1/me``, answered from the token cache) for
 ``--baseline-seconds``: the ceiling of the stack (gunicorn, Django's middleware, django-ninja,
-the client) on this machine. Beside both figures, the CPU the client threads and the server's
+the client) on this machine. Beside both figures, the CPU the clients and the server's
 processes used, as a share of the machine's cores (the client runs on the same cores), and
 the load average.
 
@@ -30,6 +31,7 @@ at the end by its process group.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -40,7 +42,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,11 +107,53 @@ def wait_ready(port: int, token: str, server: subprocess.Popen[bytes], workdir: 
     raise SystemExit("服务未在240秒内启动")
 
 
-class Client(threading.Thread):
+class Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: each request written as one
+    ``bytes``, each answer read by its ``Content-Length`` (or chunks). A load generator, not a
+    general client: the 32 clients share the server's two cores, so they stay light (one
+    thread, no header parsing beyond the status and the length)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(head + body)
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length, chunked = None, False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if chunked:
+            parts = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readexactly(2)
+            await self.reader.readuntil(b"\r\n")
+            return status, b"".join(parts)
+        if length is None:
+            raise ConnectionError(f"应答无 Content-Length：{lines[0]!r}")
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+class Client:
     """One tablet: a keep-alive connection, its share of the persons, in order."""
 
     def __init__(self, index: int, port: int, token: str, jobs: list[dict[str, object]]):
-        super().__init__(daemon=True)
         self.index, self.port, self.token, self.jobs = index, port, token, jobs
         self.statuses: dict[int, int] = {}
         self.mismatched_replays = 0
@@ -120,59 +163,58 @@ class Client(threading.Thread):
         self.stop_at = 0.0
         self.baseline = False
 
-    def _run_baseline(self) -> None:
+    def _head(self, method: str, path: str, extra: str = "") -> bytes:
+        return (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Authorization: Bearer {self.token}\r\n{extra}\r\n"
+        ).encode()
+
+    async def _answer(self, conn: Connection, head: bytes, body: bytes = b"") -> tuple[int, dict]:
+        status, data = await conn.request(head, body)
+        self.requests += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        try:
+            return status, json.loads(data) if data else {}
+        except ValueError:  # a server error's HTML page: counted by its status
+            return status, {}
+
+    async def _run_baseline(self) -> None:
         """``GET /me`` until the time is up: the stack's ceiling."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Authorization": f"Bearer {self.token}"}
+        conn = Connection(self.port)
+        head = self._head("GET", f"{API}/me")
         while time.monotonic() < self.stop_at:
             try:
-                conn.request("GET", f"{API}/me", headers=headers)
-                self._answer(conn)
-            except (OSError, http.client.HTTPException) as error:
+                await self._answer(conn, head)
+            except (OSError, ValueError, asyncio.IncompleteReadError) as error:
                 self.errors.append(repr(error))
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         conn.close()
 
-    def _post(self, conn: http.client.HTTPConnection, body: bytes, key: str) -> tuple[int, dict]:
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            "Content-Type": "application/json",
-            "Idempotency-Key": key,
-        }
-        conn.request("POST", f"{API}/payments", body=body, headers=headers)
-        return self._answer(conn)
-
-    def _answer(self, conn: http.client.HTTPConnection) -> tuple[int, dict]:
-        response = conn.getresponse()
-        data = response.read()
-        self.requests += 1
-        self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
-        try:
-            return response.status, json.loads(data) if data else {}
-        except ValueError:  # a server error's HTML page: counted by its status
-            return response.status, {}
-
-    def run(self) -> None:
+    async def run(self) -> None:
         if self.baseline:
-            self._run_baseline()
+            await self._run_baseline()
             return
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn = Connection(self.port)
         for job in self.jobs:
             if time.monotonic() > self.stop_at:
                 break
             body = json.dumps(job["body"]).encode()
+            head = self._head(
+                "POST",
+                f"{API}/payments",
+                "Content-Type: application/json\r\n"
+                f"Idempotency-Key: {job['key']}\r\nContent-Length: {len(body)}\r\n",
+            )
             self.sent.append(job["body"]["person_id"])  # type: ignore[index]
             try:
-                status, answer = self._post(conn, body, str(job["key"]))
+                status, answer = await self._answer(conn, head, body)
                 if job["retry"]:
-                    again, replay = self._post(conn, body, str(job["key"]))
+                    again, replay = await self._answer(conn, head, body)
                     if again != 200 or replay.get("id") != answer.get("id"):
                         self.mismatched_replays += 1
-            except (OSError, http.client.HTTPException) as error:
+            except (OSError, ValueError, asyncio.IncompleteReadError) as error:
                 self.errors.append(repr(error))
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         conn.close()
 
 
@@ -253,9 +295,11 @@ def run_clients(
     )
     for client in clients:
         client.stop_at = started + seconds
-        client.start()
-    for client in clients:
-        client.join()
+
+    async def everyone() -> None:
+        await asyncio.gather(*(client.run() for client in clients))
+
+    asyncio.run(everyone())
     return Phase(
         seconds=time.monotonic() - started,
         client_cpu=time.process_time() - cpu,
