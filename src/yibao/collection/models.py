@@ -96,8 +96,13 @@ class Enrollment(models.Model):
         PAID = "paid", "已缴费"
         DECEASED = "deceased", "已死亡（待核）"
 
+    # No index of its own: the unique (person, benefit_year) below leads with it.
     person = models.ForeignKey(
-        Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="enrollments"
+        Person,
+        verbose_name="参保人",
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        db_index=False,
     )
     village = models.ForeignKey(
         Village,
@@ -198,6 +203,7 @@ class Payment(models.Model):
     channel = models.CharField("缴费渠道", max_length=16, choices=Channel.choices)
     receipt_number = models.CharField("票据号", max_length=64, unique=True, null=True, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=64, unique=True, null=True, blank=True)
+    # No index of its own: the (collector, channel) index below leads with it.
     collector = models.ForeignKey(
         StaffMember,
         verbose_name="征收员",
@@ -205,6 +211,7 @@ class Payment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
+        db_index=False,
     )
     paid_at = models.DateTimeField("缴费时间")
     slot = models.PositiveIntegerField("缴费序次", default=0)
