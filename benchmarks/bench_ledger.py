@@ -336,18 +336,10 @@ def backend_cpu(pid: int | None) -> float:
         return 0.0
 
 
-def process_cpu() -> float:
-    """CPU seconds of this process and of the children it has waited for (the importer
-    checks a large sheet in a forked child as well)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
 class Timed:
-    """Wall-clock seconds and CPU seconds of a step: this process and its children
-    (:func:`process_cpu`) plus, on PostgreSQL, the server process of the connection that did
-    the work. CPU time is what a loaded machine does not stretch: it counts the work, not
-    the waiting."""
+    """Wall-clock seconds and CPU seconds of a step: this process (``time.process_time``)
+    plus, on PostgreSQL, the server process of the connection that did the work. CPU time
+    is what a loaded machine does not stretch: it counts the work, not the waiting."""
 
     def __init__(self) -> None:
         self.wall = self.cpu = self.server = 0.0
@@ -355,14 +347,14 @@ class Timed:
 
     def start(self, backend_pid: int | None = None) -> None:
         self._pid = backend_pid
-        self._wall, self._cpu = time.perf_counter(), process_cpu()
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
         self._server = backend_cpu(backend_pid) if backend_pid else 0.0
 
     def stop(self) -> None:
         """Call before the connection closes (its server process ends with it)."""
         server = backend_cpu(self._pid) - self._server if self._pid else 0.0
         self.wall += time.perf_counter() - self._wall
-        self.cpu += process_cpu() - self._cpu + server
+        self.cpu += time.process_time() - self._cpu + server
         self.server += server
 
     def cpu_text(self) -> str:

@@ -21,16 +21,13 @@ by :func:`yibao.registry.checks.person_fields_check`, and the service is handed 
 from __future__ import annotations
 
 import datetime as dt
-import marshal
-import multiprocessing
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 
 from yibao.core import clock
 from yibao.core.access import villages_in_scope
@@ -59,12 +56,6 @@ from .reading import FIELD_LABELS, Table, read_table
 Progress = Callable[[str, int, int], None]
 
 QUERY_CHUNK = 500
-# A sheet of at least this many rows is checked in two processes (see _checked_rows).
-FORK_ROWS = 20000
-# Rows a checking child sends back per message.
-WIRE_ROWS = 2000
-# Every so many of its own rows the parent takes what the child has sent.
-POLL_ROWS = 250
 # Households per household_register_many call: a village of a few thousand people in one
 # set (each call is a few statements, a savepoint and three COPYs on PostgreSQL).
 HOUSEHOLD_CHUNK = 2000
@@ -89,10 +80,6 @@ ID_TYPES = {
 }
 SEXES = {"男": Person.Sex.MALE, "男性": Person.Sex.MALE, "女": Person.Sex.FEMALE}
 SEXES["女性"] = Person.Sex.FEMALE
-# Choices as the plain strings they stand for, and back (a sheet row crossing processes).
-_PLAIN_CHOICES = {choice: choice.value for choice in (*Person.IdType, *Person.Sex)}
-_ID_TYPE_CHOICES = {choice.value: choice for choice in Person.IdType}
-_SEX_CHOICES = {choice.value: choice for choice in Person.Sex}
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _DATE_PARTS = re.compile(r"^(\d{4})\D{0,2}(\d{1,2})\D{0,2}(\d{1,2})\D?$")
 _PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
@@ -241,102 +228,6 @@ class _Row:
     def report(self, code: str, reason: str) -> RowReport:
         return RowReport(self.number, mask_id_number(self.id_number), self.name, reason, code)
 
-    def wire(self) -> tuple[Any, ...]:
-        """This row as plain values (dates as ordinals, villages as keys): what a checking
-        process sends back (:func:`_checked_rows`), cheap to marshal."""
-        checked, sealed, birth = self.checked, self.sealed, self.birth_date
-        plain = _PLAIN_CHOICES.get
-        return (
-            self.number,
-            self.id_number,
-            self.name,
-            plain(self.id_type, self.id_type),
-            plain(self.sex, self.sex),
-            None if birth is None else birth.toordinal(),
-            self.phone,
-            None if self.hukou_village is None else self.hukou_village.pk,
-            None if self.residence_village is None else self.residence_village.pk,
-            self.relation,
-            self.household_number,
-            self.head_id_number,
-            self.head_name,
-            self.address,
-            self.identity,
-            self.department,
-            self.error,
-            None
-            if checked is None
-            else (
-                checked.id_number,
-                checked.name,
-                plain(checked.sex, checked.sex),
-                checked.birth_date.toordinal(),
-                checked.phone,
-                checked.warnings,
-            ),
-            None
-            if sealed is None
-            else (sealed["id_cipher"], sealed["id_digest"], sealed["id_last6_digest"]),
-        )
-
-    @classmethod
-    def unwire(cls, values: tuple[Any, ...], villages: dict[Any, Village]) -> _Row:
-        """The row :meth:`wire` made, its villages those of ``villages`` (by key)."""
-        (
-            number,
-            id_number,
-            name,
-            id_type,
-            sex,
-            birth,
-            phone,
-            hukou,
-            residence,
-            relation,
-            household_number,
-            head_id_number,
-            head_name,
-            address,
-            identity,
-            department,
-            error,
-            checked,
-            sealed,
-        ) = values
-        sexes = _SEX_CHOICES.get
-        return cls(
-            number,
-            id_number,
-            name,
-            _ID_TYPE_CHOICES.get(id_type, id_type),
-            sexes(sex, sex),
-            None if birth is None else dt.date.fromordinal(birth),
-            phone,
-            None if hukou is None else villages[hukou],
-            None if residence is None else villages[residence],
-            relation,
-            household_number,
-            head_id_number,
-            head_name,
-            address,
-            identity,
-            department,
-            error,
-            checked=None
-            if checked is None
-            else CheckedPerson(
-                checked[0],
-                checked[1],
-                sexes(checked[2], checked[2]),
-                dt.date.fromordinal(checked[3]),
-                checked[4],
-                checked[5],
-            ),
-            sealed=None
-            if sealed is None
-            else {"id_cipher": sealed[0], "id_digest": sealed[1], "id_last6_digest": sealed[2]},
-        )
-
     def person_data(self) -> PersonData:
         return PersonData(
             id_number=self.id_number,
@@ -421,11 +312,7 @@ class _Villages:
     def __init__(self, actor: Any) -> None:
         self.scope = set(villages_in_scope(actor).values_list("pk", flat=True))
         self.by_key: dict[str, list[Village]] = {}
-        # With their districts: the identity check names a township's policies by district,
-        # and a checking child process (see _checked_rows) may not query the database.
-        self.by_pk: dict[Any, Village] = {}
-        for village in Village.objects.select_related("township__district"):
-            self.by_pk[village.pk] = village
+        for village in Village.objects.select_related("township"):
             keys = {village.name, village.township.name + village.name}
             if village.code:
                 keys.add(village.code)
@@ -632,156 +519,6 @@ def _parse_row(
     return row
 
 
-def _checked_rows(
-    table_rows: Sequence[tuple[int, list[Any]]],
-    check: Callable[[int, list[Any]], _Row | None],
-    *,
-    villages: dict[Any, Village],
-    progress: Progress | None,
-    progress_every: int,
-) -> list[_Row]:
-    """``check`` of every sheet row (None: an empty line, left out), in the sheet's order.
-
-    A large sheet is checked in two processes: a child forked here checks the second part
-    and sends its rows back as plain values (:meth:`_Row.wire`) while this process checks the
-    first, so that the checks (about 20 µs a row: the cells, the registry's rules, the
-    sealing) use both cores while the database has nothing to do. The child queries no
-    database (it shares this process's connections; any query raises there), and if it
-    fails for any reason its part is checked here instead. ``check`` must be the same
-    function either way: the two paths differ only in who runs it."""
-    total = len(table_rows)
-    rows: list[_Row] = []
-    if total >= FORK_ROWS and _may_fork():
-        split = total * 45 // 100
-        forked = _checked_in_child(
-            table_rows,
-            split,
-            check,
-            villages=villages,
-            progress=progress,
-            progress_every=progress_every,
-            total=total,
-        )
-        if forked is not None:
-            return forked
-    for done, (number, cells) in enumerate(table_rows, start=1):
-        row = check(number, cells)
-        if row is not None:
-            rows.append(row)
-        if progress and (done % progress_every == 0 or done == total):
-            progress("校验", done, total)
-    return rows
-
-
-def _may_fork() -> bool:
-    """Whether a checking child may be forked: on a platform with ``fork``, from a process
-    with one thread (a web server's threads might hold locks the child would inherit held)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def _checked_in_child(
-    table_rows: Sequence[tuple[int, list[Any]]],
-    split: int,
-    check: Callable[[int, list[Any]], _Row | None],
-    *,
-    villages: dict[Any, Village],
-    progress: Progress | None,
-    progress_every: int,
-    total: int,
-) -> list[_Row] | None:
-    """Rows ``split:`` checked by a forked child, ``:split`` here; None if the child failed."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_check_part, args=(sender, table_rows, split, check), daemon=True
-    )
-    child.start()
-    sender.close()
-    theirs: list[_Row] = []
-    their_done = 0
-    finished = failed = False
-
-    def receive() -> None:
-        nonlocal their_done, finished, failed
-        try:
-            done, wired = marshal.loads(receiver.recv_bytes())
-        except (EOFError, OSError):
-            finished = failed = True
-            return
-        if done is None:
-            finished, failed = True, not wired
-        else:
-            their_done = done
-            theirs.extend([_Row.unwire(values, villages) for values in wired])
-
-    mine: list[_Row] = []
-    reported = 0
-
-    def report(done: int) -> None:
-        nonlocal reported
-        if progress and done != reported:
-            reported = done
-            progress("校验", done, total)
-
-    try:
-        for done, (number, cells) in enumerate(table_rows[:split], start=1):
-            row = check(number, cells)
-            if row is not None:
-                mine.append(row)
-            if done % POLL_ROWS == 0:
-                # Taken as they come, so that the child never waits on a full pipe.
-                while not finished and receiver.poll():
-                    receive()
-            if done % progress_every == 0:
-                report(done + their_done)
-        while not finished:
-            receive()
-            if not failed:
-                report(split + their_done)
-    finally:
-        receiver.close()
-        child.join()
-    if failed:
-        return None
-    report(total)
-    mine.extend(theirs)
-    return mine
-
-
-def _check_part(
-    sender: Any,
-    table_rows: Sequence[tuple[int, list[Any]]],
-    start: int,
-    check: Callable[[int, list[Any]], _Row | None],
-) -> None:
-    """In the forked child: ``check`` rows ``start:``, sent back in messages of
-    :data:`WIRE_ROWS` as (rows done, wired rows); last (None, True), or (None, False) on
-    failure."""
-    for alias in connections:
-        connections[alias].execute_wrappers.append(_no_query)
-    try:
-        wired: list[tuple[Any, ...]] = []
-        done = start
-        for number, cells in table_rows[start:]:
-            row = check(number, cells)
-            done += 1
-            if row is not None:
-                wired.append(row.wire())
-                if len(wired) == WIRE_ROWS:
-                    sender.send_bytes(marshal.dumps((done - start, wired)))
-                    wired = []
-        sender.send_bytes(marshal.dumps((done - start, wired)))
-        sender.send_bytes(marshal.dumps((None, True)))
-    except BaseException:
-        sender.send_bytes(marshal.dumps((None, False)))
-    finally:
-        sender.close()
-
-
-def _no_query(*args: Any) -> Any:
-    raise RuntimeError("a checking child process may not query the database")
-
-
 def _existing_persons(numbers: list[str]) -> dict[str, Person]:
     return persons_by_id_number(
         numbers, among=Person.objects.select_related("hukou_village", "household")
@@ -809,12 +546,13 @@ def _check_duplicates_and_database(rows: list[_Row]) -> None:
                 "duplicate_in_file",
                 f"证件号码与第{first.number}行（{first.name}）重复",
             )
-    # Looked up by the blind index each row was sealed with when checked.
+    # Each row to write is sealed here, once: the blind index it is looked up by is the one
+    # the registry stores (handed to it with the row).
+    key = current_key()
     wanted: dict[str, str] = {}
     for row in rows:
         if row.id_number and row.error is None:
-            if row.sealed is None:
-                row.sealed = id_number_fields(row.id_number)
+            row.sealed = id_number_fields(row.id_number, key=key)
             wanted[row.sealed["id_digest"]] = row.id_number
     existing = persons_by_digest(
         wanted, among=Person.objects.select_related("hukou_village", "household")
@@ -1106,15 +844,11 @@ def _persons_import(
         ignored_columns=table.ignored_columns,
     )
     today = clock.today()
+    rows: list[_Row] = []
+    total = len(table.rows)
     identity_ok: dict[tuple[Any, ...], bool] = {}
     positions = _row_positions(table)
-    key = current_key()
-    if default_village is not None:
-        # The villages of rows come from ``villages``; the default one is the caller's.
-        villages.by_pk.setdefault(default_village.pk, default_village)
-        default_village.township.district  # noqa: B018 (loaded now, before any fork)
-
-    def check(number: int, cells: list[Any]) -> _Row | None:
+    for done, (number, cells) in enumerate(table.rows, start=1):
         row = _parse_row(
             positions,
             number,
@@ -1125,19 +859,10 @@ def _persons_import(
             identity_ok=identity_ok,
             today=today,
         )
-        if row is not None and row.error is None:
-            # Sealed once, here: the blind index is what the row is looked up by, and what
-            # the registry stores (handed to it with the row).
-            row.sealed = id_number_fields(row.id_number, key=key)
-        return row
-
-    rows = _checked_rows(
-        table.rows,
-        check,
-        villages=villages.by_pk,
-        progress=progress,
-        progress_every=progress_every,
-    )
+        if row is not None:
+            rows.append(row)
+        if progress and (done % progress_every == 0 or done == total):
+            progress("校验", done, total)
     report.rows_read = len(rows)
     _check_duplicates_and_database(rows)
     groups = _group_rows(rows, table)
