@@ -22,6 +22,10 @@ class ServerOptions:
     access_log: str | None = "-"  # "-": standard output; None: no access log
 
 
+# gthread: gunicorn's, leaving new connections to the less busy processes.
+WORKER_CLASSES = {"gthread": "yibao.serving.worker.ThreadWorker"}
+
+
 def gunicorn_argv(options: ServerOptions) -> list[str]:
     argv = [
         sys.executable,
@@ -33,7 +37,7 @@ def gunicorn_argv(options: ServerOptions) -> list[str]:
         "--workers",
         str(options.workers),
         "--worker-class",
-        options.worker_class,
+        WORKER_CLASSES.get(options.worker_class, options.worker_class),
         "--timeout",
         str(options.timeout_seconds),
         "--graceful-timeout",
