@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from yibao.core.bulk import Trip, analyze
+from yibao.core.bulk import analyze
 from yibao.policy import list_policies
 from yibao.registry.models import IdentityTag, OtherInsurance, Person
 
@@ -132,36 +132,32 @@ def _write_sql(where: str) -> str:
     ).format(**_tables())
 
 
-def hardship_tags_refresh(person_ids: Iterable[int], *, trip: Trip | None = None) -> None:
+def hardship_tags_refresh(person_ids: Iterable[int]) -> None:
     """Rewrite the rows of ``person_ids`` from the source rows (their tags, deaths, other
-    insurance and paid enrollments). Call it in the transaction of the write, after it; with
-    ``trip`` (:class:`yibao.core.bulk.Trip`), the statements wait in it behind the write's."""
+    insurance and paid enrollments). Call it in the transaction of the write, after it."""
     ids = sorted(set(person_ids))
     if not ids:
         return
     tables = _tables()
     head = [Enrollment.Status.PAID.value, *hardship_years()]
-    mine = trip is None
-    trip = trip or Trip()
-    for chunk in _chunks(ids):
-        marks = ", ".join(["%s"] * len(chunk))
-        delete = f"DELETE FROM {tables['kept']} WHERE person_id IN ({marks})"
-        write = _write_sql(f"t.person_id IN ({marks})")
-        if connection.vendor == "postgresql":
-            # Under the people's locks (in id order, as the payment services take them): a
-            # payment and a tag of one person written at once each see the other's committed
-            # rows. (SQLite runs one writing transaction at a time.) The three statements in
-            # one text: one round trip, each run in turn.
-            trip.add(
-                f"SELECT id FROM {tables['person']} WHERE id IN ({marks}) "
-                f"ORDER BY id FOR UPDATE; {delete}; {write}",
-                [*chunk, *chunk, *head, *chunk],
-            )
-            continue
-        trip.add(delete, chunk)
-        trip.add(write, [*head, *chunk])
-    if mine:
-        trip.send()
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            delete = f"DELETE FROM {tables['kept']} WHERE person_id IN ({marks})"
+            write = _write_sql(f"t.person_id IN ({marks})")
+            if connection.vendor == "postgresql":
+                # Under the people's locks (in id order, as the payment services take them):
+                # a payment and a tag of one person written at once each see the other's
+                # committed rows. (SQLite runs one writing transaction at a time.) The three
+                # statements in one text: one round trip, each run in turn.
+                cursor.execute(
+                    f"SELECT id FROM {tables['person']} WHERE id IN ({marks}) "
+                    f"ORDER BY id FOR UPDATE; {delete}; {write}",
+                    [*chunk, *chunk, *head, *chunk],
+                )
+                continue
+            cursor.execute(delete, chunk)
+            cursor.execute(write, [*head, *chunk])
 
 
 def _tagged_people() -> list[int]:

@@ -41,12 +41,10 @@ from yibao.core.access import (
 from yibao.core.audit import audit_bulk, audit_entry, audit_record, changes, snapshot
 from yibao.core.bulk import (
     ANALYZE_ROWS,
-    Trip,
     analyze,
     analyze_when_grown,
     gc_paused,
     insert_models,
-    reserve_read,
 )
 from yibao.core.errors import ApplicationError
 from yibao.core.grouping import ALONE, Alone, GroupCommit
@@ -485,27 +483,15 @@ def quote_digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _quote_record_ids(
-    quotes: Sequence[Quote], reserve: Sequence[tuple[Any, int]] = ()
-) -> tuple[list[int], list[list[int]]]:
+def _quote_record_ids(quotes: Sequence[Quote]) -> list[int]:
     """The QuoteRecord id of each quote, storing the quotes not stored before: one SELECT
     per batch, and an insert-or-ignore and a second SELECT when a quote is new. Not cached
-    across transactions: a restored backup or a test's flush would leave stale ids.
-
-    With ``reserve``, also the new rows' ids :func:`yibao.core.bulk.reserve_ids` gives for
-    it, taken in the same round trip."""
+    across transactions: a restored backup or a test's flush would leave stale ids."""
     bodies = {q: q.to_dict() for q in set(quotes)}
     digests = {q: quote_digest(body) for q, body in bodies.items()}
     found: dict[str, int] = {}
-    read = together(
-        {
-            "quotes": [
-                _QUOTE_RECORDS.bind(chunk) for chunk in _chunks(sorted(set(digests.values())))
-            ],
-            "ids": [reserve_read(*reserve)] if any(n for _, n in reserve) else [],
-        }
-    )
-    found.update(read["quotes"])
+    for chunk in _chunks(sorted(set(digests.values()))):
+        found.update(_QUOTE_RECORDS(chunk))
     new = {d: bodies[q] for q, d in digests.items() if d not in found}
     if new:
         QuoteRecord.objects.bulk_create(
@@ -515,18 +501,14 @@ def _quote_record_ids(
         )
         for chunk in _chunks(sorted(new)):
             found.update(_QUOTE_RECORDS(chunk))
-    return [found[digests[q]] for q in quotes], read["ids"] or [[] for _ in reserve]
+    return [found[digests[q]] for q in quotes]
 
 
-def _store_quotes(
-    pairs: Sequence[tuple[Enrollment, Quote]], reserve: Sequence[tuple[Any, int]] = ()
-) -> list[list[int]]:
-    """Point each enrollment at the stored record of its quote; the ids ``reserve`` asks
-    for (:func:`_quote_record_ids`)."""
-    ids, reserved = _quote_record_ids([quote for _, quote in pairs], reserve)
+def _store_quotes(pairs: Sequence[tuple[Enrollment, Quote]]) -> None:
+    """Point each enrollment at the stored record of its quote."""
+    ids = _quote_record_ids([quote for _, quote in pairs])
     for (enrollment, _), pk in zip(pairs, ids, strict=True):
         enrollment.quote_record_id = pk
-    return reserved
 
 
 QUOTE_FIELDS = [
@@ -1530,13 +1512,7 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
     the enrollments that existed; one audit entry per payment, carrying its enrollment's
     change and naming its actor. The hardship read rows of those among ``tagged`` (the
     people with an identity tag, read under the persons' locks; the others have none)
-    follow.
-
-    The rows' ids are reserved with the quotes' lookup; then the enrollments, payments and
-    hardship rows go with the chain's lock in one round trip (:class:`yibao.core.bulk.Trip`,
-    on PostgreSQL), and the audit entries in the next."""
-    if not pendings:
-        return
+    follow."""
     for pending in pendings:
         enrollment = pending.enrollment
         if not pending.new_enrollment:
@@ -1544,17 +1520,11 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
             _apply_quote(enrollment, pending.quote)
         enrollment.status = Enrollment.Status.PAID
         enrollment.paid_at = pending.payment.paid_at
-    new = [p.enrollment for p in pendings if p.new_enrollment]
-    enrollment_ids, payment_ids = _store_quotes(
-        [(p.enrollment, p.quote) for p in pendings],
-        reserve=((Enrollment, len(new)), (Payment, len(pendings))),
-    )
-    for enrollment, pk in zip(new, enrollment_ids, strict=True):
-        enrollment.pk = pk
-    for pending, pk in zip(pendings, payment_ids, strict=True):
-        pending.payment.pk = pk
+    _store_quotes([(p.enrollment, p.quote) for p in pendings])
+    insert_models([p.enrollment for p in pendings if p.new_enrollment])
+    for pending in pendings:
         pending.payment.enrollment = pending.enrollment
-    # The enrollments that existed: paid and re-quoted, as one set (before the trip's writes).
+    # The enrollments that existed: paid and re-quoted, as one set.
     existing = [p.enrollment for p in pendings if not p.new_enrollment]
     if existing:
         now = timezone.now()
@@ -1563,10 +1533,7 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
         Enrollment.objects.bulk_update(
             existing, [*QUOTE_FIELDS, "status", "paid_at"], batch_size=500
         )
-    trip = Trip()
-    insert_models(new, trip=trip)
-    insert_models([p.payment for p in pendings], trip=trip)
-    hardship_tags_refresh((p.person.pk for p in pendings if p.person.pk in tagged), trip=trip)
+    insert_models([p.payment for p in pendings])
     entries = []
     at = timezone.now()
     for pending in pendings:
@@ -1596,8 +1563,8 @@ def _write_payments(*, pendings: list[_Pending], tagged: set[int]) -> None:
                 at=at,
             )
         )
-    audit_bulk(entries, trip=trip)  # the chain's lock taken with the writes above
-    trip.send()
+    audit_bulk(entries)
+    hardship_tags_refresh(p.person.pk for p in pendings if p.person.pk in tagged)
     if len(pendings) >= ANALYZE_ROWS:
         analyze(Enrollment, Payment)
     else:

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import chain
-from .bulk import JSONText, Trip, insert_rows
+from .bulk import JSONText, insert_rows
 from .chain import canonical_json
 from .masking import BLIND_INDEX_FIELDS, ENCRYPTED_FIELDS, MASK_FIELDS, mask_id_number
 from .models import AuditLog
@@ -169,21 +169,17 @@ def _stored(dumped: str) -> JSONText | None:
     return None if dumped == "null" else JSONText(dumped)
 
 
-def audit_bulk(entries: list[AuditEntry], *, trip: Trip | None = None) -> list[AuditEntry]:
+def audit_bulk(entries: list[AuditEntry]) -> list[AuditEntry]:
     """Append ``entries`` (from :func:`audit_entry`) in order: sealed into the hash chain and
     written as one set (:func:`yibao.core.bulk.insert_rows`; the database numbers them in
     order, under the chain's lock). Each before and after is dumped to JSON once: the text
-    the chain hashes is the text stored.
-
-    With ``trip`` (:class:`yibao.core.bulk.Trip`), the chain's lock is taken in the round
-    trip of the writes waiting in it, and a few entries' INSERT waits in it in turn: the
-    caller sends it."""
+    the chain hashes is the text stored."""
     if any(entry.object_id in ("", "None") for entry in entries):
         raise ValueError("审计记录须在对象保存之后生成")
     if not entries:
         return entries
     with transaction.atomic(savepoint=False):
-        seal = chain.sealer(trip)  # takes the chain's lock until commit
+        seal = chain.sealer()  # takes the chain's lock until commit
 
         def rows() -> Iterator[tuple[Any, ...]]:
             # Each entry dumped, sealed and handed to the insert in turn (PostgreSQL's COPY
@@ -204,7 +200,7 @@ def audit_bulk(entries: list[AuditEntry], *, trip: Trip | None = None) -> list[A
                     e.row_hash,
                 )
 
-        insert_rows(AuditLog, AUDIT_FIELDS, rows(), trip=trip)
+        insert_rows(AuditLog, AUDIT_FIELDS, rows())
     return entries
 
 

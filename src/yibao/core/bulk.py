@@ -14,8 +14,6 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .prepared import Raw
-
 # PostgreSQL plans from statistics gathered when a table was small: after this many new rows
 # in one transaction a lookup may walk an index it should not. ANALYZE counts the rows the
 # running transaction inserted.
@@ -65,41 +63,21 @@ def reserve_ids(*wanted: tuple[Any, int]) -> list[list[int]]:
     the ids follow the largest used (or AUTOINCREMENT's record of it), which is safe because
     every write transaction holds the database's write lock (IMMEDIATE) until it commits.
     """
-    return reserve_read(*wanted).run()
-
-
-def reserve_read(*wanted: tuple[Any, int]) -> Raw:
-    """:func:`reserve_ids` as a read to send with others in one round trip
-    (:func:`yibao.core.prepared.together`); its answer is the list of id lists."""
+    if not any(count > 0 for _, count in wanted):
+        return [[] for _ in wanted]
     tables = [model._meta.db_table for model, _ in wanted]
-    counts = [count for _, count in wanted]
-
-    def results(rows: list[Any]) -> list[list[int]]:
-        return [list(ids) for ids in rows[0]]
-
-    if connection.vendor == "postgresql":
-        params: list[Any] = []
-        with connection.cursor() as cursor:
-            for table, count in zip(tables, counts, strict=True):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Each table's sequence by name: pg_get_serial_sequence() inside the query would be
+            # evaluated once per id, which cost eight times the nextval itself.
+            columns = ", ".join(
+                "ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s))" for _ in wanted
+            )
+            params: list[Any] = []
+            for table, (_, count) in zip(tables, wanted, strict=True):
                 params += [_sequence(cursor, table), count]
-        # Each table's sequence by name: pg_get_serial_sequence() inside the query would be
-        # evaluated once per id, which cost eight times the nextval itself.
-        sql = "SELECT " + ", ".join(
-            "ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s))" for _ in wanted
-        )
-
-        def run_pg() -> list[list[int]]:
-            if not any(counts):
-                return [[] for _ in wanted]
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return results(cursor.fetchall())
-
-        return Raw(sql, params, results=results, run=run_pg)
-
-    def run_sqlite() -> list[list[int]]:
-        if not any(counts):
-            return [[] for _ in wanted]
+            cursor.execute(f"SELECT {columns}", params)
+            return [list(ids) for ids in cursor.fetchone()]
         if not connection.in_atomic_block:
             raise RuntimeError("reserve_ids needs the transaction that inserts the rows")
         quote = connection.ops.quote_name
@@ -108,61 +86,12 @@ def reserve_read(*wanted: tuple[Any, int]) -> Raw:
             "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))"
             for table in tables
         )
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns}", tables)
-            lasts = [int(last) for last in cursor.fetchone()]
-        return [
-            list(range(last + 1, last + 1 + count))
-            for last, count in zip(lasts, counts, strict=True)
-        ]
-
-    return Raw("", (), results=results, run=run_sqlite)
-
-
-class Trip:
-    """Statements that go to PostgreSQL together: a write whose answer nobody reads waits
-    here (:meth:`add`) and is sent, as one text with the others, with the next statement
-    that must be answered (:meth:`ask`) or at :meth:`send`. The text runs in order, each
-    statement with its own snapshot, as if sent one by one; an error in one aborts the
-    transaction as it would have. A group of payments so writes its enrollments, payments,
-    hardship rows and the chain's lock in one round trip instead of four: each round trip is
-    a wait for the database and then for the GIL, while the process's other requests wait
-    for the group.
-
-    Elsewhere (SQLite, in the process) each statement runs when added: there is no round
-    trip to save. Use one trip inside one transaction, and send it before the transaction
-    ends; a statement run on the side (not through the trip) runs before those waiting."""
-
-    def __init__(self) -> None:
-        self._texts: list[str] = []
-
-    def add(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
-                cursor.execute(sql, params)
-                return
-            self._texts.append(sql if params is None else cursor.cursor.mogrify(sql, params))
-
-    def ask(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        """The rows of ``sql``'s last statement, run after the statements waiting (on
-        PostgreSQL ``sql`` may hold several statements)."""
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
-                cursor.execute(sql, params)
-                return list(cursor.fetchall())
-            self.add(sql, params)
-            texts, self._texts = self._texts, []
-            cursor.execute(";\n".join(texts))
-            while cursor.cursor.nextset():
-                pass
-            return list(cursor.fetchall())
-
-    def send(self) -> None:
-        """Run the statements waiting (PostgreSQL)."""
-        if self._texts:
-            texts, self._texts = self._texts, []
-            with connection.cursor() as cursor:
-                cursor.execute(";\n".join(texts))
+        cursor.execute(f"SELECT {columns}", tables)
+        lasts = [int(last) for last in cursor.fetchone()]
+    return [
+        list(range(last + 1, last + 1 + count))
+        for last, (_, count) in zip(lasts, wanted, strict=True)
+    ]
 
 
 # PostgreSQL: up to this many rows go in one INSERT (one round trip), more by COPY (two, and
@@ -326,9 +255,7 @@ def _pg_values(cursor: Any, marks: str, rows: Sequence[Sequence[Any]]) -> str:
     return ", ".join([mogrify(marks, row) for row in rows])
 
 
-def insert_rows(
-    model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]], *, trip: Trip | None = None
-) -> int:
+def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` into ``model``'s table without building model objects: each row a
     tuple of Python values for ``fields`` (attnames, ``id`` included: take ids with
     :func:`reserve_ids`), as the fields hold them (aware datetimes, dates, JSON as data).
@@ -337,8 +264,7 @@ def insert_rows(
     are applied, so the caller gives every column that needs a value. Returns the count.
 
     Use it inside the transaction that checked the rows; constraints and triggers apply as
-    for any INSERT. With ``trip``, a few rows' INSERT waits in it (:class:`Trip`); a ``COPY``
-    sends what waits first.
+    for any INSERT.
     """
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
@@ -370,16 +296,11 @@ def insert_rows(
                 # trip, COPY two.
                 if first:
                     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-                    text = f"INSERT INTO {table} ({names}) VALUES " + _pg_values(
-                        cursor, marks, [adapted(row) for row in first]
+                    cursor.execute(
+                        f"INSERT INTO {table} ({names}) VALUES "
+                        + _pg_values(cursor, marks, [adapted(row) for row in first])
                     )
-                    if trip is not None:
-                        trip.add(text)
-                    else:
-                        cursor.execute(text)
                 return len(first)
-            if trip is not None:
-                trip.send()
             # The driver's COPY, its errors translated as Django's cursor translates them (a
             # unique key taken meanwhile is an IntegrityError, which the callers catch). Binary:
             # psycopg's binary dumpers cost the client a third of its text formatting, and the
@@ -407,27 +328,21 @@ INSERT_MODELS_ROWS = 500
 _INSERT_PLANS: dict[tuple[str, str], tuple[str, list[Any], list[Any]]] = {}
 
 
-def insert_models(objs: Sequence[Any], *, trip: Trip | None = None) -> None:
+def insert_models(objs: Sequence[Any]) -> None:
     """Insert new model instances of one model, as ``bulk_create`` does (defaults as the
     instances hold them, ``auto_now``/``auto_now_add`` stamped, values prepared by their
     fields, the primary keys set from ``RETURNING``), without its query compiler: the
     statement's column list is made once per model and only its row markers per call, so a
     group of payments spends its time on the values, not on building the statement. Keys are
     matched to rows in ``RETURNING``'s order, as ``bulk_create`` matches them. No signals, as
-    with ``bulk_create``.
-
-    With ``trip``, the instances carry their primary keys already (:func:`reserve_ids`) and
-    the INSERT waits in the trip (:class:`Trip`), nothing returned."""
+    with ``bulk_create``."""
     if not objs:
         return
     meta = type(objs[0])._meta
-    keyed = trip is not None
-    if keyed and any(obj.pk is None for obj in objs):
-        raise ValueError("insert_models: with a trip, every row needs its reserved id")
-    key = (connection.vendor, meta.label, keyed)
+    key = (connection.vendor, meta.label)
     plan = _INSERT_PLANS.get(key)
     if plan is None:
-        fields = [f for f in meta.concrete_fields if keyed or not f.primary_key]
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
         quote = connection.ops.quote_name
         names = ", ".join(quote(f.column) for f in fields)
         stamped = [
@@ -440,7 +355,7 @@ def insert_models(objs: Sequence[Any], *, trip: Trip | None = None) -> None:
         )
     head, fields, stamped = plan
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = "" if keyed else f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    returning = f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
     for obj in objs:
         for field in stamped:
             field.pre_save(obj, add=True)  # sets now() on the instance, as save() would
@@ -455,16 +370,11 @@ def insert_models(objs: Sequence[Any], *, trip: Trip | None = None) -> None:
                 for obj in chunk
             ]
             if connection.vendor == "postgresql":
-                text, values = head + _pg_values(cursor, marks, rows) + returning, None
+                cursor.execute(head + _pg_values(cursor, marks, rows) + returning)
             else:
-                text = head + ", ".join([marks] * len(chunk)) + returning
                 values = [value for row in rows for value in row]
-            if trip is not None:
-                trip.add(text, values)
-                ids = [obj.pk for obj in chunk]
-            else:
-                cursor.execute(text, values)
-                ids = [row[0] for row in cursor.fetchall()]
+                cursor.execute(head + ", ".join([marks] * len(chunk)) + returning, values)
+            ids = [row[0] for row in cursor.fetchall()]
             if len(ids) != len(chunk):
                 raise AssertionError("one id per inserted row")
             for obj, pk in zip(chunk, ids, strict=True):

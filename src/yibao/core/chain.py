@@ -26,8 +26,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from .bulk import Trip
-
 # pg_advisory_xact_lock key: "yibao.au" as a 64-bit integer, unlikely to meet another lock.
 _PG_LOCK_KEY = int.from_bytes(b"yibao.au", "big") & 0x7FFF_FFFF_FFFF_FFFF
 HASH_BYTES = 32
@@ -117,23 +115,24 @@ def last_hash() -> bytes:
     return bytes(rows[0]) if rows and rows[0] else b""
 
 
-def _locked_last_hash(trip: Trip | None = None) -> bytes:
+def _locked_last_hash() -> bytes:
     """Take the chain's lock (PostgreSQL), then read its last hash. On PostgreSQL both in one
     round trip: two statements in one text, the second with a snapshot of its own, taken
-    once the lock is held (as when sent one by one); with ``trip``, sent after the writes
-    waiting in it."""
+    once the lock is held (as when sent one by one)."""
     if connection.vendor != "postgresql":
-        if trip is not None:
-            trip.send()
         return last_hash()
     from .models import AuditLog
 
     table = connection.ops.quote_name(AuditLog._meta.db_table)
-    rows = (trip or Trip()).ask(
-        f"SELECT pg_advisory_xact_lock(%s); SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1",
-        [_PG_LOCK_KEY],
-    )
-    return bytes(rows[0][0]) if rows and rows[0][0] else b""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s); "
+            f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1",
+            [_PG_LOCK_KEY],
+        )
+        cursor.nextset()
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] else b""
 
 
 def seal(entries: Iterable[Any]) -> None:
@@ -146,12 +145,12 @@ def seal(entries: Iterable[Any]) -> None:
         entry.row_hash = last = row_digest(entry, last, key)
 
 
-def sealer(trip: Trip | None = None) -> Callable[[Any, str, str], None]:
+def sealer() -> Callable[[Any, str, str], None]:
     """:func:`seal` one entry at a time, for entries whose before and after are already
-    :func:`canonical_json`: takes the chain's lock and its last hash (with ``trip``, in its
-    round trip), and returns ``seal(entry, before, after)``, to be called on the entries in
-    the order they are inserted, inside the transaction that inserts them."""
-    last = _locked_last_hash(trip)
+    :func:`canonical_json`: takes the chain's lock and its last hash, and returns
+    ``seal(entry, before, after)``, to be called on the entries in the order they are
+    inserted, inside the transaction that inserts them."""
+    last = _locked_last_hash()
     mac = hmac.new(chain_key(), digestmod=hashlib.sha256)  # keyed once; a copy per entry
 
     def seal(entry: Any, before: str, after: str) -> None:

@@ -116,17 +116,17 @@ def _prepared_names(connection: Any) -> set[str]:
     return names
 
 
-def _fetch(connection: Any, queries: Sequence[Bound | Raw]) -> dict[int, list[Any]]:
+def _fetch(connection: Any, queries: Sequence[Bound]) -> dict[int, list[Any]]:
     """PostgreSQL: the rows of each of ``queries`` (by ``id``), all sent as one text: each
     ``EXECUTE``, preceded the first time on this connection by its ``PREPARE``."""
     connection.ensure_connection()
     names = _prepared_names(connection)
     preparing: set[str] = set()
-    parts: list[tuple[str, Bound | Raw | None]] = []
+    parts: list[tuple[str, Bound | None]] = []
     with connection.cursor() as cursor:
         driver = cursor.cursor
         for bound in queries:
-            if bound.prepare and bound.name not in names and bound.name not in preparing:
+            if bound.name not in names and bound.name not in preparing:
                 preparing.add(bound.name)
                 parts.append((bound.prepare, None))
             parts.append((driver.mogrify(bound.sql, bound.params), bound))
@@ -282,30 +282,8 @@ class Bound:
         return list(self.queryset)
 
 
-class Raw:
-    """A read written as SQL (no queryset), to run with prepared queries in one round trip
-    (:func:`together`): on PostgreSQL ``sql`` with ``params``, its rows turned into the
-    answer by ``results``; elsewhere ``run`` answers alone."""
-
-    __slots__ = ("name", "params", "prepare", "results", "run", "sql")
-
-    def __init__(
-        self,
-        sql: str,
-        params: Sequence[Any],
-        *,
-        results: Callable[[list[Any]], list[Any]],
-        run: Callable[[], list[Any]],
-        using: str = DEFAULT_DB_ALIAS,
-    ):
-        # Not prepared on the server (``prepare`` empty); ``name`` marks it as sent in the text.
-        self.name = "raw" if connections[using].vendor == "postgresql" else ""
-        self.prepare = ""
-        self.sql, self.params, self.results, self.run = sql, tuple(params), results, run
-
-
 def together(
-    reads: dict[str, Sequence[Bound | Raw]], using: str = DEFAULT_DB_ALIAS
+    reads: dict[str, Sequence[Bound]], using: str = DEFAULT_DB_ALIAS
 ) -> dict[str, list[Any]]:
     """Run every query of ``reads`` (name: the queries, each :meth:`Prepared.bind`'s) and give
     each name the results of its queries, in order, one list.
