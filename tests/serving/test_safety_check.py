@@ -45,6 +45,21 @@ def test_the_wsgi_application_loads_with_a_key_of_its_own_and_debug_off(tmp_path
     assert done.returncode == 0, done.stderr
 
 
+def test_the_wsgi_application_loads_every_route_before_its_first_request(tmp_path):
+    # Django would load the included URL configurations (the pages, the API) and the views
+    # behind them during the first request of each server process.
+    code = (
+        "import sys, yibao.wsgi; "
+        "print(sorted(m for m in ('yibao.web.urls', 'yibao.api.urls', 'yibao.web.views.desk', "
+        "'yibao.api.collection') if m in sys.modules))"
+    )
+    done = _run([sys.executable, "-c", code], tmp_path, YIBAO_SECRET_KEY=A_KEY)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(
+        ["yibao.api.collection", "yibao.api.urls", "yibao.web.urls", "yibao.web.views.desk"]
+    )
+
+
 def test_yibao_serve_refuses_before_starting_gunicorn(tmp_path):
     yibao = os.path.join(os.path.dirname(sys.executable), "yibao")
     done = _run([yibao, "serve", "--bind", "127.0.0.1:1"], tmp_path, YIBAO_DEBUG="1")
